@@ -1,0 +1,42 @@
+"""Prometheus metrics for one Headway process, on a registry of its own (no globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.messages = Counter(
+            "headway_ingest_messages", "Vehicle messages received", ["kind"], registry=r
+        )
+        self.dead_letters = Counter(
+            "headway_dead_letters", "Inputs rejected, by where and why", ["source", "reason"],
+            registry=r,
+        )
+        self.events_applied = Counter(
+            "headway_events_applied", "Events folded into live state", registry=r
+        )
+        self.events_ignored = Counter(
+            "headway_events_ignored", "Events that changed nothing (stale or duplicate)",
+            registry=r,
+        )
+        self.publish_to_visible = Histogram(
+            "headway_publish_to_visible_seconds",
+            "From the vehicle's message timestamp to its live state being readable",
+            buckets=LATENCY_BUCKETS, registry=r,
+        )
+        self.vehicles = Gauge("headway_vehicles", "Vehicles by status", ["status"], registry=r)
+        self.alerts_active = Gauge("headway_alerts_active", "Active alerts", registry=r)
+        self.ws_clients = Gauge("headway_ws_clients", "Live feed clients", registry=r)
+        self.ws_frames = Counter("headway_ws_frames", "Live feed frames sent", registry=r)
+        self.auth_failures = Counter(
+            "headway_auth_failures", "Refused logins and tokens", ["reason"], registry=r
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,240 @@
+"""The processor: events from the log folded into live state, history and alerts.
+
+One writer per vehicle: a vehicle's events sit on one partition, and a partition has
+one consumer in the group, so this loop owns the states it folds. Its cache of states
+is filled from the live store on first sight of a vehicle, which is what lets another
+processor take over a partition after a crash. The offset is committed only after what
+a batch produced is stored, so a crash replays the batch, and the fold ignores what it
+already applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import msgspec
+import numpy as np
+
+from headway.contracts.events import (
+    TELEMETRY_TOPIC,
+    Capability,
+    DeadLetter,
+    Event,
+    Telemetry,
+    event_decoder,
+)
+from headway.domain.alerts import SEVERITY, Alert, alert_id
+from headway.domain.vehicles import AlertKind, VehicleState, VehicleStatus
+from headway.network.graph import RoadNetwork
+from headway.services.metrics import Metrics
+from headway.services.ports import DeadLetters, EventLog, LiveState, Records
+from headway.streaming.fold import Folded, FoldRules, Place, fold, sweep
+from headway.streaming.track import TrackSampler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProcessorStats:
+    records: int = 0
+    applied: int = 0
+    ignored: int = 0
+    rejected: int = 0
+    latencies_s: list[float] = field(default_factory=list)
+    keep_latencies: int = 2_000_000
+
+
+class Processor:
+    def __init__(
+        self,
+        log: EventLog,
+        live: LiveState,
+        records: Records,
+        dead_letters: DeadLetters,
+        network: RoadNetwork,
+        metrics: Metrics,
+        rules: FoldRules = FoldRules(),
+        group: str = "processor",
+        clock: Callable[[], float] = time.time,
+        track_interval_s: float = 5.0,
+    ) -> None:
+        self._consumer = log.consumer(group, [TELEMETRY_TOPIC])
+        self._live = live
+        self._records = records
+        self._dead = dead_letters
+        self._network = network
+        self._metrics = metrics
+        self._rules = rules
+        self._clock = clock
+        self._states: dict[str, VehicleState] = {}
+        self._capacity: dict[str, int] = {}
+        self._open_alerts: dict[tuple[str, AlertKind], Alert] = {}
+        self._sampler = TrackSampler(track_interval_s)
+        self._last_sweep = 0.0
+        self.stats = ProcessorStats()
+
+    async def load_alerts(self) -> None:
+        for alert in await self._live.active_alerts():
+            self._open_alerts[(alert.vehicle_id, alert.kind)] = alert
+
+    async def run(self, stop: asyncio.Event, max_records: int = 5000) -> None:
+        await self.load_alerts()
+        while not stop.is_set():
+            try:
+                await self.step(max_records=max_records, timeout_s=0.05)
+            except Exception:  # a store hiccup must not end the loop; the batch is replayed
+                log.exception("processor step failed; retrying")
+                await asyncio.sleep(0.5)
+        await self._consumer.close()
+
+    async def step(self, max_records: int = 5000, timeout_s: float = 0.0) -> int:
+        batch = await self._consumer.poll(max_records, timeout_s)
+        now = self._clock()
+        events: list[Event] = []
+        for record in batch:
+            try:
+                events.append(event_decoder.decode(record.value))
+            except msgspec.DecodeError as exc:
+                self._reject("undecodable", str(exc), record.key, record.value, now)
+        changed: dict[str, VehicleState] = {}
+        alerts: list[Alert] = []
+        applied_ts: list[float] = []
+        if events:
+            await self._warm([e.vehicle_id for e in events])
+            places = self._places(events)
+            for event, place in zip(events, places, strict=True):
+                if isinstance(event, Capability):
+                    self._capacity[event.vehicle_id] = event.capacity
+                if isinstance(event, Telemetry) and place is None:
+                    self._reject("unknown_map", event.map_id, event.vehicle_id, b"", now)
+                    continue
+                result = fold(
+                    self._states.get(event.vehicle_id),
+                    event,
+                    place,
+                    self._rules,
+                    self._capacity.get(event.vehicle_id),
+                )
+                if result is None:
+                    self.stats.ignored += 1
+                    self._metrics.events_ignored.inc()
+                    continue
+                self._accept(result, now, changed, alerts)
+                if isinstance(event, Telemetry):
+                    applied_ts.append(event.ts)
+        if now - self._last_sweep >= 1.0:
+            self._last_sweep = now
+            for state in list(self._states.values()):
+                swept = sweep(state, now, self._rules)
+                if swept is not None:
+                    self._accept(swept, now, changed, alerts)
+        if changed:
+            states = list(changed.values())
+            await self._live.put_many(states)
+            if alerts:
+                await self._live.put_alerts(alerts)
+            visible_at = self._clock()
+            await self._records.add_track_points(self._sampler.sample(states))
+            if alerts:
+                await self._records.add_alerts(alerts)
+            self._observe(applied_ts, visible_at)
+        if batch:
+            await self._consumer.commit()
+        self.stats.records += len(batch)
+        return len(batch)
+
+    async def _warm(self, vehicle_ids: list[str]) -> None:
+        missing = sorted({v for v in vehicle_ids if v not in self._states})
+        if not missing:
+            return
+        for vehicle_id, state in zip(missing, await self._live.get_many(missing), strict=True):
+            if state is not None:
+                self._states[vehicle_id] = state
+
+    def _places(self, events: list[Event]) -> list[Place | None]:
+        """WGS84 and road segment for every telemetry event of the batch, in one vector pass."""
+        index = [
+            i
+            for i, e in enumerate(events)
+            if isinstance(e, Telemetry) and e.map_id == self._network.frame.map_id
+        ]
+        places: list[Place | None] = [None] * len(events)
+        if not index:
+            return places
+        xy = np.array([(events[i].x, events[i].y) for i in index], dtype=np.float64)  # type: ignore[union-attr]
+        latlon = self._network.frame.to_wgs84_many(xy)
+        segments = self._network.snap_many(xy)
+        for j, i in enumerate(index):
+            places[i] = Place(float(latlon[j, 0]), float(latlon[j, 1]), int(segments[j]))
+        for i, event in enumerate(events):
+            if not isinstance(event, Telemetry):
+                places[i] = Place(0.0, 0.0, None)
+        return places
+
+    def _accept(
+        self,
+        result: Folded,
+        now: float,
+        changed: dict[str, VehicleState],
+        alerts: list[Alert],
+    ) -> None:
+        state = result.state
+        self._states[state.id] = state
+        changed[state.id] = state
+        self.stats.applied += 1
+        self._metrics.events_applied.inc()
+        for kind in result.raised:
+            alert = Alert(
+                id=alert_id(state.id, kind, now),
+                vehicle_id=state.id,
+                kind=kind,
+                severity=SEVERITY[kind],
+                message=_message(kind, state),
+                raised_at=now,
+            )
+            self._open_alerts[(state.id, kind)] = alert
+            alerts.append(alert)
+        for kind in result.cleared:
+            opened = self._open_alerts.pop((state.id, kind), None)
+            if opened is not None:
+                alerts.append(replace(opened, cleared_at=now))
+
+    def _observe(self, applied_ts: list[float], visible_at: float) -> None:
+        stats = self.stats
+        for ts in applied_ts:
+            delay = max(0.0, visible_at - ts)
+            self._metrics.publish_to_visible.observe(delay)
+            if len(stats.latencies_s) < stats.keep_latencies:
+                stats.latencies_s.append(delay)
+
+    def _reject(self, reason: str, detail: str, key: str, value: bytes, now: float) -> None:
+        self.stats.rejected += 1
+        self._metrics.dead_letters.labels("processor", reason).inc()
+        self._dead.add(
+            DeadLetter(
+                source="processor", reason=reason, detail=detail[:500], received_at=now,
+                topic=TELEMETRY_TOPIC, key=key, payload=value[:2048],
+            )
+        )
+
+    def status_counts(self) -> dict[VehicleStatus, int]:
+        counts = dict.fromkeys(VehicleStatus, 0)
+        for state in self._states.values():
+            counts[state.status] += 1
+        return counts
+
+
+def _message(kind: AlertKind, state: VehicleState) -> str:
+    if kind is AlertKind.LOW_BATTERY:
+        return f"battery at {state.battery_pct:.0f}% and not charging"
+    if kind is AlertKind.OFFLINE:
+        if state.connection != "ONLINE":
+            return f"connection {state.connection.lower()}"
+        return "no telemetry received recently"
+    if kind is AlertKind.ESTOP:
+        return f"emergency stop engaged ({state.estop})"
+    return "fault: " + (", ".join(state.errors) or "unspecified")
