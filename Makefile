@@ -17,7 +17,7 @@ install: $(STAMP) web
 
 web: web/dist/index.html
 
-web/dist/index.html: $(shell find web/src -type f 2>/dev/null) web/package.json web/index.html
+web/dist/index.html: $(shell find web/src web/public -type f 2>/dev/null) web/package.json web/package-lock.json web/index.html web/vite.config.ts
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 browser:

@@ -1,0 +1,37 @@
+/**
+ * `window.__headway`: what the page shows, in numbers, for end-to-end tests and for
+ * anyone debugging from the browser console. Updated once per rendered frame.
+ */
+export interface HeadwayProbe {
+  /** Vehicles currently drawn on the map. */
+  vehicles: number;
+  /** The map has loaded and the road network is drawn. */
+  mapLoaded: boolean;
+  /** Live frames received since the page opened. */
+  frames: number;
+  /** The vehicle whose panel is open. */
+  selected: string | null;
+  /** Opens a vehicle's panel, as a click on it would. */
+  select(id: string): void;
+  /** Where a vehicle is drawn, in page pixels, or null if it is unknown. */
+  pagePoint(id: string): { x: number; y: number } | null;
+  /** Ids of the vehicles the page knows. */
+  ids(): string[];
+  /** Distinct vehicles actually drawn in the map's current view. */
+  renderedVehicles(): number;
+}
+
+declare global {
+  interface Window {
+    __headway?: HeadwayProbe;
+  }
+}
+
+export function installProbe(probe: HeadwayProbe): HeadwayProbe {
+  window.__headway = probe;
+  return probe;
+}
+
+export function removeProbe(): void {
+  delete window.__headway;
+}
