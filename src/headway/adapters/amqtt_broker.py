@@ -31,6 +31,10 @@ class AmqttEmbeddedBroker:
         self._broker: Any = None
 
     @property
+    def running(self) -> bool:
+        return self._broker is not None
+
+    @property
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from headway.domain.alerts import Alert
 from headway.domain.vehicles import AlertKind, VehicleState, VehicleStatus
@@ -54,8 +54,18 @@ class SqliteRecords:
 
     async def add_track_points(self, states: Sequence[VehicleState]) -> None:
         rows = [
-            (s.id, s.ts, s.x, s.y, s.lat, s.lon, s.heading_rad, s.speed_mps, s.battery_pct,
-             s.status.value)
+            (
+                s.id,
+                s.ts,
+                s.x,
+                s.y,
+                s.lat,
+                s.lon,
+                s.heading_rad,
+                s.speed_mps,
+                s.battery_pct,
+                s.status.value,
+            )
             for s in states
         ]
         if not rows:
@@ -70,7 +80,7 @@ class SqliteRecords:
         await self._run(write)
 
     async def track(self, vehicle_id: str, since: float, limit: int) -> list[VehicleState]:
-        def read(db: sqlite3.Connection) -> list[tuple[float, ...]]:
+        def read(db: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return db.execute(
                 "SELECT ts, x, y, lat, lon, heading, speed, battery, status FROM track "
                 "WHERE vehicle_id = ? AND ts >= ? ORDER BY ts DESC LIMIT ?",
@@ -80,9 +90,19 @@ class SqliteRecords:
         rows = await self._run(read)
         return [
             VehicleState(
-                id=vehicle_id, manufacturer="", ts=ts, last_seen=ts, x=x, y=y, lat=lat,
-                lon=lon, heading_rad=heading, speed_mps=speed, battery_pct=battery,
-                charging=status == "charging", driving=status == "driving",
+                id=vehicle_id,
+                manufacturer="",
+                ts=ts,
+                last_seen=ts,
+                x=x,
+                y=y,
+                lat=lat,
+                lon=lon,
+                heading_rad=heading,
+                speed_mps=speed,
+                battery_pct=battery,
+                charging=status == "charging",
+                driving=status == "driving",
                 status=VehicleStatus(status),
             )
             for ts, x, y, lat, lon, heading, speed, battery, status in reversed(rows)
@@ -122,8 +142,15 @@ class SqliteRecords:
             return db.execute(sql, (*args, limit)).fetchall()
 
         return [
-            Alert(id=i, vehicle_id=v, kind=AlertKind(k), severity=s, message=m, raised_at=r,
-                  cleared_at=c)
+            Alert(
+                id=i,
+                vehicle_id=v,
+                kind=AlertKind(k),
+                severity=s,
+                message=m,
+                raised_at=r,
+                cleared_at=c,
+            )
             for i, v, k, s, m, r, c in await self._run(read)
         ]
 

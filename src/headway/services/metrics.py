@@ -15,20 +15,24 @@ class Metrics:
             "headway_ingest_messages", "Vehicle messages received", ["kind"], registry=r
         )
         self.dead_letters = Counter(
-            "headway_dead_letters", "Inputs rejected, by where and why", ["source", "reason"],
+            "headway_dead_letters",
+            "Inputs rejected, by where and why",
+            ["source", "reason"],
             registry=r,
         )
         self.events_applied = Counter(
             "headway_events_applied", "Events folded into live state", registry=r
         )
         self.events_ignored = Counter(
-            "headway_events_ignored", "Events that changed nothing (stale or duplicate)",
+            "headway_events_ignored",
+            "Events that changed nothing (stale or duplicate)",
             registry=r,
         )
         self.publish_to_visible = Histogram(
             "headway_publish_to_visible_seconds",
             "From the vehicle's message timestamp to its live state being readable",
-            buckets=LATENCY_BUCKETS, registry=r,
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.vehicles = Gauge("headway_vehicles", "Vehicles by status", ["status"], registry=r)
         self.alerts_active = Gauge("headway_alerts_active", "Active alerts", registry=r)

@@ -175,9 +175,7 @@ def _alerts(
         return (before - {AlertKind.OFFLINE}) | {AlertKind.OFFLINE}
     active: set[AlertKind] = set()
     threshold = (
-        rules.low_battery_clear_pct
-        if AlertKind.LOW_BATTERY in before
-        else rules.low_battery_pct
+        rules.low_battery_clear_pct if AlertKind.LOW_BATTERY in before else rules.low_battery_pct
     )
     if state.battery_pct < threshold and not state.charging:
         active.add(AlertKind.LOW_BATTERY)

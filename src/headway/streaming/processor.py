@@ -57,7 +57,7 @@ class Processor:
         dead_letters: DeadLetters,
         network: RoadNetwork,
         metrics: Metrics,
-        rules: FoldRules = FoldRules(),
+        rules: FoldRules | None = None,
         group: str = "processor",
         clock: Callable[[], float] = time.time,
         track_interval_s: float = 5.0,
@@ -68,7 +68,7 @@ class Processor:
         self._dead = dead_letters
         self._network = network
         self._metrics = metrics
-        self._rules = rules
+        self._rules = rules or FoldRules()
         self._clock = clock
         self._states: dict[str, VehicleState] = {}
         self._capacity: dict[str, int] = {}
@@ -216,8 +216,13 @@ class Processor:
         self._metrics.dead_letters.labels("processor", reason).inc()
         self._dead.add(
             DeadLetter(
-                source="processor", reason=reason, detail=detail[:500], received_at=now,
-                topic=TELEMETRY_TOPIC, key=key, payload=value[:2048],
+                source="processor",
+                reason=reason,
+                detail=detail[:500],
+                received_at=now,
+                topic=TELEMETRY_TOPIC,
+                key=key,
+                payload=value[:2048],
             )
         )
 

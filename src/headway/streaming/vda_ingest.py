@@ -19,6 +19,7 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_CLOCK_AHEAD_S = 300.0
 SUBSCRIPTIONS = ("state", "visualization", "connection", "factsheet")
 
+
 def decode_vehicle_message(
     topic: str,
     payload: bytes,
@@ -55,7 +56,9 @@ def decode_vehicle_message(
 
 def _check_serial(payload_serial: str | None, serial: str) -> None:
     if payload_serial is not None and payload_serial != serial:
-        raise InvalidMessage("serial_mismatch", f"topic says {serial!r}, payload {payload_serial!r}")
+        raise InvalidMessage(
+            "serial_mismatch", f"topic says {serial!r}, payload {payload_serial!r}"
+        )
 
 
 def _timestamp(text: str | None, received_at: float) -> float:

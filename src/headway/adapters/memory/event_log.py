@@ -9,6 +9,7 @@ every group has committed past them (bounded by ``retain``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import Sequence
 
@@ -70,10 +71,8 @@ class MemoryEventLog:
 
     async def _wait(self, timeout_s: float) -> None:
         self._arrived.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._arrived.wait(), timeout_s)
-        except TimeoutError:
-            pass
 
 
 class MemoryEventConsumer:

@@ -1,0 +1,150 @@
+"""Wiring: the one place that chooses adapters and connects the parts of a process.
+
+Nothing here runs at import time; ``EmbeddedPlatform.start`` opens what needs opening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from headway.adapters.amqtt_broker import AmqttEmbeddedBroker
+from headway.adapters.gmqtt_link import GmqttSubscriber
+from headway.adapters.memory.dead_letters import MemoryDeadLetters
+from headway.adapters.memory.event_log import MemoryEventLog
+from headway.adapters.memory.live_state import MemoryLiveState
+from headway.adapters.memory.registry import MemoryVehicleRegistry
+from headway.adapters.memory.users import MemoryUserStore
+from headway.adapters.sqlite_records import SqliteRecords
+from headway.config import Settings
+from headway.contracts import vda5050
+from headway.domain.users import Role
+from headway.entrypoints.api.app import create_app
+from headway.entrypoints.api.context import ApiContext
+from headway.network.geojson import network_geojson
+from headway.network.graph import RoadNetwork
+from headway.services.identity import Identity
+from headway.services.metrics import Metrics
+from headway.streaming.bridge import Bridge
+from headway.streaming.fold import FoldRules
+from headway.streaming.processor import Processor
+from headway.streaming.vda_ingest import SUBSCRIPTIONS
+
+# QoS 1 for connection changes and factsheets (they must not be lost); telemetry is
+# superseded every second, so QoS 0 keeps the hot path cheap.
+_QOS = {"state": 0, "visualization": 0, "connection": 1, "factsheet": 1}
+
+
+@dataclass
+class EmbeddedPlatform:
+    """Everything of the embedded profile in one process: broker, bridge, processor, API."""
+
+    settings: Settings
+    network: RoadNetwork
+    broker: AmqttEmbeddedBroker
+    log: MemoryEventLog
+    live: MemoryLiveState
+    records: SqliteRecords
+    dead_letters: MemoryDeadLetters
+    registry: MemoryVehicleRegistry
+    identity: Identity
+    metrics: Metrics
+    bridge: Bridge
+    processor: Processor
+    app: FastAPI
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _subscriber: GmqttSubscriber | None = None
+
+    @property
+    def mqtt_port(self) -> int:
+        return self.broker.port
+
+    async def start(self) -> None:
+        await self.broker.start()
+        subscriptions = [(vda5050.topic("+", "+", kind), _QOS[kind]) for kind in SUBSCRIPTIONS]
+        self._subscriber = GmqttSubscriber(
+            self.broker.host, self.broker.port, subscriptions, self.bridge.on_message
+        )
+        await self._subscriber.start()
+        self._tasks.append(asyncio.create_task(self.processor.run(self._stop), name="processor"))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._subscriber is not None:
+            await self._subscriber.stop()
+        await self.broker.stop()
+        await self.records.close()
+
+    def readiness(self) -> dict[str, bool]:
+        return {
+            "broker": self.broker.running,
+            "processor": bool(self._tasks) and not self._tasks[0].done(),
+        }
+
+
+def build_embedded(settings: Settings, network: RoadNetwork) -> EmbeddedPlatform:
+    settings = settings.with_generated_secrets()
+    metrics = Metrics()
+    log = MemoryEventLog()
+    live = MemoryLiveState()
+    data_dir = Path(settings.data_dir)
+    records = SqliteRecords(data_dir / "headway.sqlite")
+    dead_letters = MemoryDeadLetters()
+    registry = MemoryVehicleRegistry()
+    identity = Identity(
+        MemoryUserStore(), settings.jwt_secret.get_secret_value(), settings.jwt_ttl_s
+    )
+    identity.add_user(settings.admin_user, settings.admin_password.get_secret_value(), Role.ADMIN)
+    broker = AmqttEmbeddedBroker(settings.mqtt_host, settings.mqtt_port)
+    bridge = Bridge(log, registry, dead_letters, metrics)
+    processor = Processor(
+        log,
+        live,
+        records,
+        dead_letters,
+        network,
+        metrics,
+        FoldRules(offline_after_s=settings.offline_after_s),
+    )
+    platform_ref: list[EmbeddedPlatform] = []
+
+    def ready() -> dict[str, bool]:
+        return platform_ref[0].readiness()
+
+    ctx = ApiContext(
+        identity=identity,
+        live=live,
+        records=records,
+        dead_letters=dead_letters,
+        registry=registry,
+        metrics=metrics,
+        network_geojson=json.dumps(network_geojson(network), separators=(",", ":")).encode(),
+        ready=ready,
+        live_tick_s=settings.live_tick_s,
+    )
+    platform = EmbeddedPlatform(
+        settings=settings,
+        network=network,
+        broker=broker,
+        log=log,
+        live=live,
+        records=records,
+        dead_letters=dead_letters,
+        registry=registry,
+        identity=identity,
+        metrics=metrics,
+        bridge=bridge,
+        processor=processor,
+        app=create_app(ctx, settings.web_dir),
+    )
+    platform_ref.append(platform)
+    return platform

@@ -1,0 +1,207 @@
+"""``headway demo``: the whole system in one process on embedded defaults.
+
+A synthetic city (or an imported one), the embedded MQTT broker, bridge, processor,
+API and live map, and a simulated fleet that talks to it over real MQTT. Headless mode
+runs for a fixed time and reports throughput and latency as one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import resource
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import numpy as np
+import uvicorn
+
+from headway.bootstrap import EmbeddedPlatform, build_embedded
+from headway.config import Settings
+from headway.domain.users import Role
+from headway.network.city import CityParams, generate_city
+from headway.network.graph import RoadNetwork
+from headway.sim.fleet import FleetSimulator, SimConfig
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    vehicles: int = 200
+    speedup: float = 5.0
+    port: int = 8000
+    seed: int = 7
+    headless: bool = False
+    duration_s: float | None = None
+    visualization_interval_s: float = 0.0
+
+
+def load_network(seed: int) -> RoadNetwork:
+    return generate_city(CityParams(seed=seed))
+
+
+class Demo:
+    """Start and stop the demo's parts; usable from tests as an async context manager."""
+
+    def __init__(
+        self,
+        options: DemoOptions,
+        settings: Settings | None = None,
+        network: RoadNetwork | None = None,
+    ) -> None:
+        self.options = options
+        base = settings or Settings()
+        self.settings = base.model_copy(update={"http_port": options.port})
+        self.network = network or load_network(options.seed)
+        self.platform: EmbeddedPlatform = build_embedded(self.settings, self.network)
+        self.settings = self.platform.settings
+        self.sim = FleetSimulator(
+            self.network,
+            SimConfig(
+                vehicles=options.vehicles,
+                speedup=options.speedup,
+                seed=options.seed,
+                mqtt_host=self.platform.broker.host,
+                mqtt_port=self.platform.mqtt_port,
+                visualization_interval_s=options.visualization_interval_s,
+            ),
+        )
+        self._server: uvicorn.Server | None = None
+        self._server_task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.http_host}:{self.settings.http_port}"
+
+    async def __aenter__(self) -> Demo:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        for serial in self.sim.vehicle_ids:
+            self.platform.registry.register(self.sim.config.manufacturer, serial)
+        await self.platform.start()
+        if not self.options.headless:
+            config = uvicorn.Config(
+                self.platform.app,
+                host=self.settings.http_host,
+                port=self.settings.http_port,
+                log_level="warning",
+                lifespan="on",
+                ws="websockets-sansio",
+            )
+            self._server = uvicorn.Server(config)
+            self._server_task = asyncio.create_task(self._server.serve(), name="http")
+            while not self._server.started:
+                if self._server_task.done():
+                    self._server_task.result()
+                    raise RuntimeError(f"the web server did not start on {self.url}")
+                await asyncio.sleep(0.02)
+        await self.sim.start()
+
+    async def stop(self) -> None:
+        await self.sim.stop()
+        if self._server is not None and self._server_task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._server_task
+        await self.platform.stop()
+
+    def token(self, role: Role = Role.ADMIN) -> str:
+        return self.platform.identity.issue(f"demo-{role.value}", role)
+
+    def api_client(self) -> httpx.AsyncClient:
+        """An HTTP client talking to the API in process, logged in as admin."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.platform.app),
+            base_url="http://headway",
+            headers={"Authorization": f"Bearer {self.token()}"},
+        )
+
+    async def visible_vehicle_ids(self) -> set[str]:
+        """Ids of the vehicles whose live state the API serves, paging through it all."""
+        seen: set[str] = set()
+        cursor = ""
+        async with self.api_client() as client:
+            while True:
+                page = await client.get(
+                    "/api/v1/vehicles", params={"limit": 1000, "cursor": cursor}
+                )
+                page.raise_for_status()
+                body = page.json()
+                seen.update(item["id"] for item in body["items"])
+                if body["next_cursor"] is None:
+                    return seen
+                cursor = body["next_cursor"]
+
+
+async def run_headless(options: DemoOptions, settings: Settings | None = None) -> dict[str, Any]:
+    duration = options.duration_s or 30.0
+    demo = Demo(options, settings)
+    start_cpu = _cpu_s()
+    async with demo:
+        processor = demo.platform.processor
+        processor.stats.latencies_s.clear()
+        events_before = processor.stats.records
+        started = time.monotonic()
+        cpu_before = _cpu_s()
+        await asyncio.sleep(duration)
+        elapsed = time.monotonic() - started
+        cpu = _cpu_s() - cpu_before
+        events = processor.stats.records - events_before
+        latencies = np.array(processor.stats.latencies_s) * 1000.0
+        visible = await demo.visible_vehicle_ids()
+        expected = set(demo.sim.vehicle_ids)
+        statuses = {k.value: v for k, v in processor.status_counts().items()}
+        dead = sum(demo.platform.dead_letters.counts().values())
+    return {
+        "vehicles": options.vehicles,
+        "duration_s": round(elapsed, 2),
+        "events": events,
+        "events_per_s": round(events / elapsed, 1),
+        "visible_vehicles": len(visible & expected),
+        "p50_ingest_to_visible_ms": _pct(latencies, 50),
+        "p99_ingest_to_visible_ms": _pct(latencies, 99),
+        "max_ingest_to_visible_ms": _pct(latencies, 100),
+        "dead_letters": dead,
+        "cpu_core_share": round(cpu / elapsed, 3),
+        "startup_cpu_s": round(cpu_before - start_cpu, 2),
+        "statuses": statuses,
+        "speedup": options.speedup,
+    }
+
+
+async def run_interactive(options: DemoOptions, settings: Settings | None = None) -> None:
+    demo = Demo(options, settings)
+    async with demo:
+        print(f"Headway is running: {demo.url}", flush=True)
+        print(
+            f"  log in as {demo.settings.admin_user} / "
+            f"{demo.settings.admin_password.get_secret_value()}",
+            flush=True,
+        )
+        print(
+            f"  API docs {demo.url}/docs   metrics {demo.url}/metrics   "
+            f"MQTT mqtt://{demo.platform.broker.host}:{demo.platform.mqtt_port}",
+            flush=True,
+        )
+        print(f"  {options.vehicles} vehicles, time x{options.speedup:g}; Ctrl-C stops", flush=True)
+        if options.duration_s:
+            await asyncio.sleep(options.duration_s)
+        else:
+            await asyncio.Event().wait()
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _pct(values: np.ndarray, q: float) -> float | None:
+    if values.size == 0:
+        return None
+    return round(float(np.percentile(values, q)), 2)
