@@ -19,6 +19,8 @@ export interface HeadwayProbe {
   ids(): string[];
   /** Distinct vehicles actually drawn in the map's current view. */
   renderedVehicles(): number;
+  /** Road features drawn in the map's current view. */
+  renderedRoads(): number;
 }
 
 declare global {

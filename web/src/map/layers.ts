@@ -8,6 +8,7 @@ import { MAP_COLOR, STATUS_COLOR } from "./palette";
 export const SOURCE = { network: "network", vehicles: "vehicles", track: "track" } as const;
 export const VEHICLE_LAYER = "vehicles";
 export const PLACE_LAYERS = ["depots", "chargers", "stops"] as const;
+export const ROAD_LAYERS = ["roads-minor", "roads-collector", "roads-arterial"] as const;
 
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
 

@@ -12,7 +12,15 @@ import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
 import "maplibre-gl/dist/maplibre-gl.css";
 import type { NetworkCollection } from "../api/types";
 import { drawIcons } from "./icons";
-import { PLACE_LAYERS, SOURCE, VEHICLE_LAYER, baseStyle, layers, sources } from "./layers";
+import {
+  PLACE_LAYERS,
+  ROAD_LAYERS,
+  SOURCE,
+  VEHICLE_LAYER,
+  baseStyle,
+  layers,
+  sources,
+} from "./layers";
 
 setWorkerUrl(workerUrl);
 
@@ -120,6 +128,11 @@ export class LiveMap {
     if (!this.loaded) return new Set();
     const drawn = this.map.queryRenderedFeatures({ layers: [VEHICLE_LAYER] });
     return new Set(drawn.map((f) => String(f.properties.id)));
+  }
+
+  renderedRoadCount(): number {
+    if (!this.loaded) return 0;
+    return this.map.queryRenderedFeatures({ layers: [...ROAD_LAYERS] }).length;
   }
 
   private nearest(e: MapMouseEvent, layerIds: string[]): MapGeoJSONFeature | undefined {
