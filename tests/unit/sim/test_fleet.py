@@ -20,6 +20,7 @@ import pytest
 from jsonschema import FormatChecker
 from jsonschema.validators import validator_for
 
+from headway.contracts.factsheet import factsheet_decoder
 from headway.network.graph import RoadNetwork
 from headway.sim.config import FaultRates, SimConfig, VehicleSpec
 
@@ -42,7 +43,7 @@ CONFIG = SimConfig(
     visualization_interval_s=0.2,
     fault_rates=RANDOM_FAULTS,
     # A small pack, some of it nearly empty, so charging shows within seconds.
-    vehicle=VehicleSpec(battery_kwh=10.0, initial_charge_pct=(20.0, 60.0)),
+    vehicle=VehicleSpec(battery_kwh=10.0, initial_charge_pct=(15.0, 45.0)),
 )
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -119,7 +120,7 @@ def test_lost_connection_sends_the_last_will_then_comes_back_online(
             for m in recording.of(serial, "connection")
             if m.body["connectionState"] == "CONNECTIONBROKEN"
         )
-        assert broken - recording.marks["injected"] < 0.5
+        assert broken - recording.marks["injected"] < 1.0
         # Nothing is published while the link is down (120 s at 120x: one wall second).
         gap = [m.at for m in recording.of(serial, "state") if m.at > broken]
         assert gap
@@ -137,7 +138,7 @@ def test_radio_silence_stops_state_messages_for_its_duration(recording: Recordin
 
     assert 1.7 < longest_gap("v0004") < 2.8
     for serial in ("v0001", "v0002", "v0003", "v0010", "v0020"):
-        assert longest_gap(serial) < 0.5, serial
+        assert longest_gap(serial) < 1.0, serial
     assert [m.body["connectionState"] for m in recording.of("v0004", "connection")] == [
         "ONLINE",
         "OFFLINE",
@@ -226,6 +227,8 @@ def test_late_subscribers_get_each_vehicles_connection_and_factsheet(
     factsheets = {m.serial: m.body for m in retained if m.name == "factsheet"}
     assert online == set(factsheets) == {f"v{k:04d}" for k in range(1, 21)}
     assert {m.body["connectionState"] for m in retained if m.name == "connection"} == {"ONLINE"}
+    decoded = factsheet_decoder.decode(json.dumps(factsheets["v0007"]))
+    assert decoded.serial_number == "v0007"
     spec = factsheets["v0007"]["loadSpecification"]
     assert spec["loadPositions"] == [f"seat{k}" for k in range(1, 9)]
     assert spec["loadSets"][0]["loadType"] == "passenger"

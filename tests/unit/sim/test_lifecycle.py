@@ -52,7 +52,7 @@ async def test_the_fleet_rides_out_a_broker_restart(city: RoadNetwork) -> None:
         assert simulator.stats.published["state"] == sent
         broker = AmqttEmbeddedBroker(port=broker.port)
         await broker.start()
-        for _ in range(60):
+        for _ in range(100):
             if simulator.links_up() == 5:
                 break
             await asyncio.sleep(0.1)
@@ -79,6 +79,6 @@ async def test_run_sim_runs_for_its_duration_and_returns_the_counters(
         await broker.stop()
     assert stats.connects == 5
     assert stats.published["connection"] == 10
-    assert 15 < stats.published["state"] < 45
+    assert 5 < stats.published["state"] < 45
     await settle()
     assert not other_tasks()

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from headway.network.city import CityParams, generate_city
 from headway.network.graph import RoadNetwork
 from headway.network.routing import DijkstraRouter
 from headway.sim.config import FaultRates, SimConfig, VehicleSpec
@@ -160,3 +161,18 @@ def test_random_faults_follow_their_rates(city: RoadNetwork, router: DijkstraRou
     quiet = FleetModel(city, router, replace(QUIET, vehicles=20))
     run(quiet, 3600.0, 5.0)
     assert not quiet.faults_started
+
+
+def test_on_the_generated_city_vehicles_drive_its_roads_and_reach_its_stops() -> None:
+    city = generate_city(CityParams(seed=7))
+    model = FleetModel(city, DijkstraRouter(city), replace(QUIET, vehicles=40))
+    stop_ids = {stop.id for stop in city.stops}
+    for _ in range(180):
+        model.advance(10.0)
+        for vehicle in model.vehicles:
+            x, y, _ = model.pose(vehicle)
+            assert city.snap(x, y).distance_m < 0.5
+    targets = [t for v in model.vehicles for t in v.targets]
+    assert len(targets) > 40
+    assert set(targets) <= stop_ids | {c.id for c in city.chargers}
+    assert sum(v.odometer_m for v in model.vehicles) > 40 * 5_000
