@@ -13,6 +13,25 @@ from typing import Any
 from amqtt.broker import Broker
 
 
+class _Broker(Broker):  # type: ignore[misc]
+    """amqtt's broker with one fix: retained messages go only to their subscribers.
+
+    amqtt 0.12 replays, to every client that connects, the retained messages matching
+    *any* client's subscription (it means to do so only for a resumed session's own
+    subscriptions). With the bridge subscribed to every vehicle's retained
+    ``connection`` and ``factsheet`` topics, each vehicle that connected got every
+    earlier vehicle's retained messages: quadratic in the fleet, about a million
+    useless deliveries for 1,000 vehicles, and minutes of start-up.
+    """
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Any
+    ) -> None:
+        subscribers = self._subscriptions.get(subscription[0], ())
+        if any(s.client_id == session.client_id for s, _ in subscribers):
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -53,7 +72,7 @@ class AmqttEmbeddedBroker:
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
             },
         }
-        self._broker = Broker(config)
+        self._broker = _Broker(config)
         await self._broker.start()
 
     async def stop(self) -> None:

@@ -1,4 +1,4 @@
-"""The ``headway`` command."""
+"""The ``headway`` command: run the demo, the simulator, and (later) each process."""
 
 from __future__ import annotations
 
@@ -55,17 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between visualization messages per vehicle (0: none)",
     )
 
-    sim = commands.add_parser("sim", help="run a simulated fleet against an MQTT broker")
-    sim.add_argument("--vehicles", type=_positive_int, default=50)
-    sim.add_argument("--speedup", type=_positive_float, default=1.0)
-    sim.add_argument("--seed", type=int, default=7)
-    sim.add_argument("--mqtt-host", default="127.0.0.1")
-    sim.add_argument("--mqtt-port", type=int, default=1883)
-    sim.add_argument("--duration", type=_positive_float, default=None)
+    commands.add_parser(
+        "sim",
+        help="run a simulated fleet against an MQTT broker (see 'headway sim --help')",
+        add_help=False,
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sim"]:
+        # The simulator is a separate client with its own options and parser.
+        from headway.sim.__main__ import main as sim_main
+
+        return sim_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
@@ -75,8 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "demo":
             return _demo(args, settings)
-        if args.command == "sim":
-            return _sim(args)
     return 0
 
 
@@ -101,23 +103,6 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for key, value in report.items():
             print(f"{key:>28}: {value}")
-    return 0
-
-
-def _sim(args: argparse.Namespace) -> int:
-    from headway.network.city import CityParams, generate_city
-    from headway.sim.fleet import SimConfig, run_sim
-
-    network = generate_city(CityParams(seed=args.seed))
-    config = SimConfig(
-        vehicles=args.vehicles,
-        speedup=args.speedup,
-        seed=args.seed,
-        mqtt_host=args.mqtt_host,
-        mqtt_port=args.mqtt_port,
-    )
-    stats = asyncio.run(run_sim(network, config, args.duration))
-    print(json.dumps({"published": stats.published}) if hasattr(stats, "published") else stats)
     return 0
 
 

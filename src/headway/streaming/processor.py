@@ -226,6 +226,10 @@ class Processor:
             )
         )
 
+    @property
+    def known_vehicles(self) -> int:
+        return len(self._states)
+
     def status_counts(self) -> dict[VehicleStatus, int]:
         counts = dict.fromkeys(VehicleStatus, 0)
         for state in self._states.values():

@@ -63,9 +63,9 @@ async def test_vehicle_view_has_position_battery_status_and_alerts(api: Api) -> 
     assert body["status"] == "idle"
     assert body["battery_pct"] == 70.0
     assert body["lat"] == 48.0
-    assert body["segment"] == "e5"
+    assert body["segment"] == 5
     assert body["alerts"] == ["low_battery"]
-    assert body["heading_deg"] == 28.6
+    assert body["heading_deg"] == 61.4
 
 
 async def test_unknown_vehicle_is_a_404_problem(api: Api) -> None:

@@ -22,7 +22,7 @@ export interface Vehicle {
   status: VehicleStatus;
   occupancy: number;
   capacity: number;
-  segment: string | null;
+  segment: number | null;
   last_seen: number;
   alerts: string[];
 }

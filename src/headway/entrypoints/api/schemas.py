@@ -25,7 +25,9 @@ class VehicleOut(BaseModel):
     lon: float
     x: float
     y: float
-    heading_deg: float
+    heading_deg: float = Field(
+        description="compass bearing of travel, degrees clockwise from north"
+    )
     speed_mps: float
     battery_pct: float
     status: str
@@ -33,7 +35,7 @@ class VehicleOut(BaseModel):
     driving: bool
     occupancy: int
     capacity: int
-    segment: str | None
+    segment: int | None = Field(description="road edge id, as in the network's 'edges'")
     connection: str
     estop: str
     errors: list[str]
@@ -106,7 +108,7 @@ def vehicle_dict(s: VehicleState) -> dict[str, object]:
         "lon": round(s.lon, 7),
         "x": round(s.x, 2),
         "y": round(s.y, 2),
-        "heading_deg": round(math.degrees(s.heading_rad) % 360.0, 1),
+        "heading_deg": compass_deg(s.heading_rad),
         "speed_mps": round(s.speed_mps, 2),
         "battery_pct": round(s.battery_pct, 1),
         "status": s.status.value,
@@ -114,7 +116,7 @@ def vehicle_dict(s: VehicleState) -> dict[str, object]:
         "driving": s.driving,
         "occupancy": s.occupancy,
         "capacity": s.capacity,
-        "segment": None if s.segment is None else f"e{s.segment}",
+        "segment": s.segment,
         "connection": s.connection,
         "estop": s.estop,
         "errors": list(s.errors),
@@ -125,6 +127,11 @@ def vehicle_dict(s: VehicleState) -> dict[str, object]:
         "last_seen": s.last_seen,
         "alerts": sorted(a.value for a in s.alerts),
     }
+
+
+def compass_deg(theta_rad: float) -> float:
+    """VDA 5050's theta (counter-clockwise from the map's x axis, east) as a bearing."""
+    return round((90.0 - math.degrees(theta_rad)) % 360.0, 1)
 
 
 def alert_dict(a: Alert) -> dict[str, object]:
