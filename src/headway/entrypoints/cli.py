@@ -1,64 +1,29 @@
-"""The ``headway`` command: run the demo, the simulator, and (later) each process."""
+"""The ``headway`` command. Each subcommand lives in its own module, which exposes
+``register(subparsers)`` and sets ``handler(args, settings) -> exit code``; add a new
+one to COMMANDS. Command modules import their heavy dependencies inside the handler,
+so ``headway --help`` stays fast."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import json
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from headway.config import Settings
+from headway.entrypoints import demo_cli
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, not {value}")
-    return value
+COMMANDS: tuple[ModuleType, ...] = (demo_cli,)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="headway", description=__doc__)
+    parser = argparse.ArgumentParser(prog="headway", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-
-    demo = commands.add_parser("demo", help="run the whole system in one process")
-    demo.add_argument("--vehicles", type=_positive_int, default=200)
-    demo.add_argument(
-        "--speedup",
-        type=_positive_float,
-        default=5.0,
-        help="simulated seconds per wall-clock second",
-    )
-    demo.add_argument("--port", type=int, default=8000, help="HTTP port of the API and map")
-    demo.add_argument("--seed", type=int, default=7, help="seed of the city and the fleet")
-    demo.add_argument("--headless", action="store_true", help="no web server; report and exit")
-    demo.add_argument(
-        "--duration",
-        type=_positive_float,
-        default=None,
-        help="seconds to run (headless default 30)",
-    )
-    demo.add_argument("--json", action="store_true", help="print the report as one JSON line")
-    demo.add_argument(
-        "--visualization-interval",
-        type=float,
-        default=0.0,
-        help="seconds between visualization messages per vehicle (0: none)",
-    )
-
+    for module in COMMANDS:
+        module.register(commands)
     commands.add_parser(
-        "sim",
-        help="run a simulated fleet against an MQTT broker (see 'headway sim --help')",
-        add_help=False,
+        "sim", help="run a simulated fleet against an MQTT broker (see 'headway sim --help')"
     )
     return parser
 
@@ -77,33 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"headway: bad settings: {exc}", file=sys.stderr)
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        if args.command == "demo":
-            return _demo(args, settings)
-    return 0
-
-
-def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from headway.entrypoints.demo import DemoOptions, run_headless, run_interactive
-
-    options = DemoOptions(
-        vehicles=args.vehicles,
-        speedup=args.speedup,
-        port=args.port,
-        seed=args.seed,
-        headless=args.headless,
-        duration_s=args.duration,
-        visualization_interval_s=args.visualization_interval,
-    )
-    if not args.headless:
-        asyncio.run(run_interactive(options, settings))
-        return 0
-    report = asyncio.run(run_headless(options, settings))
-    if args.json:
-        print(json.dumps(report), flush=True)
-    else:
-        for key, value in report.items():
-            print(f"{key:>28}: {value}")
-    return 0
+        code: int = args.handler(args, settings)
+        return code
+    return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,60 @@
+"""``headway demo``: the whole system in one process on embedded defaults."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from headway.config import Settings
+from headway.entrypoints.arguments import positive_float, positive_int
+
+
+def register(commands: Any) -> None:
+    demo = commands.add_parser("demo", help="run the whole system in one process")
+    demo.add_argument("--vehicles", type=positive_int, default=200)
+    demo.add_argument(
+        "--speedup",
+        type=positive_float,
+        default=5.0,
+        help="simulated seconds per wall-clock second",
+    )
+    demo.add_argument("--port", type=int, default=8000, help="HTTP port of the API and map")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the city and the fleet")
+    demo.add_argument("--headless", action="store_true", help="no web server; report and exit")
+    demo.add_argument(
+        "--duration", type=positive_float, default=None, help="seconds to run (headless default 30)"
+    )
+    demo.add_argument("--json", action="store_true", help="print the report as one JSON line")
+    demo.add_argument(
+        "--visualization-interval",
+        type=float,
+        default=0.0,
+        help="seconds between visualization messages per vehicle (0: none)",
+    )
+    demo.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from headway.entrypoints.demo import DemoOptions, run_headless, run_interactive
+
+    options = DemoOptions(
+        vehicles=args.vehicles,
+        speedup=args.speedup,
+        port=args.port,
+        seed=args.seed,
+        headless=args.headless,
+        duration_s=args.duration,
+        visualization_interval_s=args.visualization_interval,
+    )
+    if not args.headless:
+        asyncio.run(run_interactive(options, settings))
+        return 0
+    report = asyncio.run(run_headless(options, settings))
+    if args.json:
+        print(json.dumps(report), flush=True)
+    else:
+        for key, value in report.items():
+            print(f"{key:>28}: {value}")
+    return 0
