@@ -74,3 +74,30 @@ class EventLogContract:
         await log.flush()
         assert len(await self.drain(log, self.unique("a"), topic, 4)) == 4
         assert len(await self.drain(log, self.unique("b"), topic, 4)) == 4
+
+    async def test_rewind_delivers_again_what_was_polled_since_the_last_commit(self) -> None:
+        log, topic, group = self.make_log(), self.unique("t"), self.unique("g")
+        for i in range(6):
+            log.produce(topic, "k", str(i).encode())
+        await log.flush()
+        consumer = log.consumer(group, [topic])
+        got: list[Record] = []
+        for _ in range(100):
+            got += await consumer.poll(3, 0.1)
+            if len(got) >= 3:
+                break
+        await consumer.commit()
+        more: list[Record] = []
+        for _ in range(100):
+            more += await consumer.poll(10, 0.1)
+            if len(got) + len(more) >= 6:
+                break
+        assert [int(r.value) for r in got + more] == list(range(6))
+        await consumer.rewind()
+        again: list[Record] = []
+        for _ in range(100):
+            again += await consumer.poll(10, 0.1)
+            if len(again) >= len(more):
+                break
+        assert [int(r.value) for r in again] == [int(r.value) for r in more]
+        await consumer.close()

@@ -101,10 +101,10 @@ async def test_bad_mqtt_input_is_dead_lettered_and_the_fleet_keeps_flowing(demo:
         rogue.publish(topic, payload, qos=1)
 
     async def all_rejected() -> bool:
-        return sum(demo.platform.dead_letters.counts().values()) >= len(bad)
+        return sum((await demo.platform.dead_letters.counts()).values()) >= len(bad)
 
     await wait_for(all_rejected, 10)
-    counts = demo.platform.dead_letters.counts()
+    counts = await demo.platform.dead_letters.counts()
     assert counts.get("malformed_json") == 1
     assert counts.get("schema") == 1
     assert counts.get("unknown_vehicle") == 1

@@ -179,7 +179,7 @@ async def run_headless(options: DemoOptions, settings: Settings | None = None) -
         visible = await demo.visible_vehicle_ids()
         expected = set(demo.sim.vehicle_ids)
         statuses = {k.value: v for k, v in processor.status_counts().items()}
-        dead = sum(demo.platform.dead_letters.counts().values())
+        dead = sum((await demo.platform.dead_letters.counts()).values())
     return {
         "vehicles": options.vehicles,
         "duration_s": round(elapsed, 2),

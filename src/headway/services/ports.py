@@ -33,6 +33,10 @@ class EventConsumer(Protocol):
         """Mark everything polled so far as done for the group."""
         ...
 
+    async def rewind(self) -> None:
+        """Go back to the last commit: what was polled since is delivered again."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -44,6 +48,8 @@ class EventLog(Protocol):
     async def flush(self) -> None: ...
 
     def consumer(self, group: str, topics: Sequence[str]) -> EventConsumer: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,12 @@ class LiveState(Protocol):
 
     async def active_alerts(self) -> list[Alert]: ...
 
+    async def nearest(
+        self, lat: float, lon: float, radius_m: float, limit: int
+    ) -> list[tuple[VehicleState, float]]:
+        """Vehicles within radius_m of a point, nearest first, with their distance."""
+        ...
+
     async def clear(self) -> None: ...
 
 
@@ -104,13 +116,15 @@ class Records(Protocol):
 
 
 class DeadLetters(Protocol):
-    def add(self, letter: DeadLetter) -> None: ...
+    def add(self, letter: DeadLetter) -> None:
+        """Record one rejection; never blocks and never raises for I/O trouble."""
+        ...
 
-    def counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, int]:
         """Rejections so far by reason."""
         ...
 
-    def recent(self, limit: int) -> list[DeadLetter]: ...
+    async def recent(self, limit: int) -> list[DeadLetter]: ...
 
 
 class VehicleRegistry(Protocol):

@@ -11,6 +11,7 @@ already applied.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -37,6 +38,9 @@ from headway.streaming.track import TrackSampler
 
 log = logging.getLogger(__name__)
 
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 5.0
+
 
 @dataclass
 class ProcessorStats:
@@ -44,6 +48,7 @@ class ProcessorStats:
     applied: int = 0
     ignored: int = 0
     rejected: int = 0
+    retries: int = 0
     latencies_s: list[float] = field(default_factory=list)
     keep_latencies: int = 2_000_000
 
@@ -73,25 +78,35 @@ class Processor:
         self._states: dict[str, VehicleState] = {}
         self._capacity: dict[str, int] = {}
         self._open_alerts: dict[tuple[str, AlertKind], Alert] = {}
+        self._track_interval_s = track_interval_s
         self._sampler = TrackSampler(track_interval_s)
+        self._alerts_loaded = False
         self._last_sweep = 0.0
         self.stats = ProcessorStats()
 
-    async def load_alerts(self) -> None:
+    async def _load_alerts(self) -> None:
+        if self._alerts_loaded:
+            return
         for alert in await self._live.active_alerts():
             self._open_alerts[(alert.vehicle_id, alert.kind)] = alert
+        self._alerts_loaded = True
 
     async def run(self, stop: asyncio.Event, max_records: int = 5000) -> None:
-        await self.load_alerts()
+        pause = RETRY_FIRST_S
         while not stop.is_set():
             try:
                 await self.step(max_records=max_records, timeout_s=0.05)
-            except Exception:  # a store hiccup must not end the loop; the batch is replayed
-                log.exception("processor step failed; retrying")
-                await asyncio.sleep(0.5)
+                pause = RETRY_FIRST_S
+            except Exception as exc:  # a store outage must not end the loop
+                self.stats.retries += 1
+                log.warning("processor step failed (%s); replaying in %.1f s", exc, pause)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+                pause = min(pause * 2, RETRY_MAX_S)
         await self._consumer.close()
 
     async def step(self, max_records: int = 5000, timeout_s: float = 0.0) -> int:
+        await self._load_alerts()
         batch = await self._consumer.poll(max_records, timeout_s)
         now = self._clock()
         events: list[Event] = []
@@ -101,6 +116,7 @@ class Processor:
             except msgspec.DecodeError as exc:
                 self._reject("undecodable", str(exc), record.key, record.value, now)
         changed: dict[str, VehicleState] = {}
+        history: list[VehicleState] = []
         alerts: list[Alert] = []
         applied_ts: list[float] = []
         if events:
@@ -126,6 +142,7 @@ class Processor:
                 self._accept(result, now, changed, alerts)
                 if isinstance(event, Telemetry):
                     applied_ts.append(event.ts)
+                    history.append(result.state)
         if now - self._last_sweep >= 1.0:
             self._last_sweep = now
             for state in list(self._states.values()):
@@ -133,19 +150,40 @@ class Processor:
                 if swept is not None:
                     self._accept(swept, now, changed, alerts)
         if changed:
-            states = list(changed.values())
-            await self._live.put_many(states)
-            if alerts:
-                await self._live.put_alerts(alerts)
-            visible_at = self._clock()
-            await self._records.add_track_points(self._sampler.sample(states))
-            if alerts:
-                await self._records.add_alerts(alerts)
-            self._observe(applied_ts, visible_at)
-        if batch:
-            await self._consumer.commit()
+            try:
+                await self._store(history, list(changed.values()), alerts, applied_ts)
+            except Exception:
+                # Nothing of this batch is committed: go back to the last commit, forget
+                # what was folded, and let the caller retry after a pause. The replay is
+                # harmless: the fold and the stores ignore what they already have.
+                await self._consumer.rewind()
+                self._forget()
+                raise
         self.stats.records += len(batch)
         return len(batch)
+
+    async def _store(
+        self,
+        history: list[VehicleState],
+        latest: list[VehicleState],
+        alerts: list[Alert],
+        applied_ts: list[float],
+    ) -> None:
+        """History first, then live state: a replay after a failure folds again from
+        the live state, so live must never be ahead of what history holds."""
+        await self._records.add_track_points(self._sampler.sample(history))
+        if alerts:
+            await self._records.add_alerts(alerts)
+        await self._live.put_many(latest)
+        if alerts:
+            await self._live.put_alerts(alerts)
+        self._observe(applied_ts, self._clock())
+
+    def _forget(self) -> None:
+        self._states.clear()
+        self._open_alerts.clear()
+        self._sampler = TrackSampler(self._track_interval_s)
+        self._alerts_loaded = False
 
     async def _warm(self, vehicle_ids: list[str]) -> None:
         missing = sorted({v for v in vehicle_ids if v not in self._states})
@@ -189,7 +227,7 @@ class Processor:
         self._metrics.events_applied.inc()
         for kind in result.raised:
             alert = Alert(
-                id=alert_id(state.id, kind, now),
+                id=alert_id(state.id, kind, state.ts),
                 vehicle_id=state.id,
                 kind=kind,
                 severity=SEVERITY[kind],

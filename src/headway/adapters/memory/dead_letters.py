@@ -16,8 +16,8 @@ class MemoryDeadLetters:
         self._recent.append(letter)
         self._counts[letter.reason] += 1
 
-    def counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[str, int]:
         return dict(self._counts)
 
-    def recent(self, limit: int) -> list[DeadLetter]:
+    async def recent(self, limit: int) -> list[DeadLetter]:
         return list(self._recent)[-limit:][::-1]

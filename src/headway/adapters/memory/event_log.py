@@ -58,6 +58,9 @@ class MemoryEventLog:
     async def flush(self) -> None:
         """Nothing to wait for: a produced record is already readable."""
 
+    async def close(self) -> None:
+        """Nothing to release."""
+
     def consumer(self, group: str, topics: Sequence[str]) -> MemoryEventConsumer:
         return MemoryEventConsumer(self, group, tuple(topics))
 
@@ -109,6 +112,11 @@ class MemoryEventConsumer:
     async def commit(self) -> None:
         for (topic, partition), offset in self._position.items():
             self._log._committed[(self._group, topic, partition)] = offset
+
+    async def rewind(self) -> None:
+        for topic, partition in self._position:
+            key = (self._group, topic, partition)
+            self._position[(topic, partition)] = self._log._committed.get(key, 0)
 
     async def close(self) -> None:
         """Uncommitted positions are forgotten, as with Kafka."""

@@ -6,6 +6,7 @@ import bisect
 from collections.abc import Sequence
 
 from headway.domain.alerts import Alert
+from headway.domain.geo import haversine_m
 from headway.domain.vehicles import VehicleState, VehicleStatus
 from headway.services.ports import BBox
 
@@ -67,6 +68,17 @@ class MemoryLiveState:
 
     async def active_alerts(self) -> list[Alert]:
         return sorted(self._alerts.values(), key=lambda a: a.raised_at, reverse=True)
+
+    async def nearest(
+        self, lat: float, lon: float, radius_m: float, limit: int
+    ) -> list[tuple[VehicleState, float]]:
+        found = []
+        for state in self._states.values():
+            distance = haversine_m(lat, lon, state.lat, state.lon)
+            if distance <= radius_m:
+                found.append((state, distance))
+        found.sort(key=lambda pair: pair[1])
+        return found[:limit]
 
     async def clear(self) -> None:
         self.__init__()  # type: ignore[misc]

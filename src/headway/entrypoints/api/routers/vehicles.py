@@ -128,6 +128,6 @@ async def list_dead_letters(
     ctx: Ctx, _: Operator, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> DeadLetterPage:
     return DeadLetterPage(
-        counts=ctx.dead_letters.counts(),
-        items=[dead_letter_out(d) for d in ctx.dead_letters.recent(limit)],
+        counts=await ctx.dead_letters.counts(),
+        items=[dead_letter_out(d) for d in await ctx.dead_letters.recent(limit)],
     )

@@ -1,0 +1,1 @@
+"""PostgreSQL + PostGIS adapters of the stack profile (history, records)."""
