@@ -4,7 +4,10 @@
      ├── InvalidNetworkError   the arrays handed to RoadNetwork do not describe a road graph
      ├── UnknownNodeError      a node id outside 0..n_nodes-1
      ├── UnknownEdgeError      an edge id outside 0..n_edges-1
-     └── InvalidTrafficError   traffic factors of the wrong shape or value
+     ├── InvalidTrafficError   traffic factors of the wrong shape or value
+     ├── OsmImportError        an OSM file that cannot be read or holds no drivable roads
+     ├── NetworkFileError      a network file that is missing, damaged or of another version
+     └── OutsideMapError       a position too far from every road of the network
 
 Each also derives from the matching built-in (ValueError or IndexError), so callers that
 already catch those keep working.
@@ -39,3 +42,15 @@ class UnknownEdgeError(NetworkError, IndexError):
 
 class InvalidTrafficError(NetworkError, ValueError):
     """Traffic factors that cannot be applied to the network's edges."""
+
+
+class OsmImportError(NetworkError, ValueError):
+    """An OSM file that cannot be read, or that holds no drivable road network."""
+
+
+class NetworkFileError(NetworkError, ValueError):
+    """A network file that is missing, damaged, or written by another format version."""
+
+
+class OutsideMapError(NetworkError, ValueError):
+    """A position farther from every road than a caller accepts."""

@@ -12,10 +12,13 @@ Headings are radians counter-clockwise from the frame's x axis (east), as in VDA
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from os import PathLike
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -228,6 +231,40 @@ class RoadNetwork:
     @property
     def n_edges(self) -> int:
         return len(self.edge_src)
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> RoadNetwork:
+        """Read a network file (see storage.py); NetworkFileError when that fails."""
+        from headway.network.storage import load_network
+
+        return load_network(path)
+
+    def save(self, path: str | PathLike[str], meta: Mapping[str, Any] | None = None) -> Path:
+        """Write the network to a network file (see storage.py); returns its path."""
+        from headway.network.storage import save_network
+
+        return save_network(self, path, dict(meta or {}))
+
+    @property
+    def road_km(self) -> float:
+        """Kilometres of road, each two-way road counted once."""
+        once = (self.edge_twin < 0) | (np.arange(self.n_edges) < self.edge_twin)
+        return float(self.edge_length_m[once].sum()) / 1000.0
+
+    def with_places(
+        self,
+        stops: Sequence[Stop] = (),
+        depots: Sequence[Depot] = (),
+        chargers: Sequence[Charger] = (),
+    ) -> RoadNetwork:
+        """The same roads with other stops, depots and chargers; the read-only arrays and
+        indexes are shared, not rebuilt."""
+        other = copy.copy(self)
+        other.stops = tuple(stops)
+        other.depots = tuple(depots)
+        other.chargers = tuple(chargers)
+        other._check_places()
+        return other
 
     def edge_shape(self, edge: int) -> FloatArray:
         """(k, 2) polyline of the edge in frame metres, from its source to its target."""

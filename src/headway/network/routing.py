@@ -151,21 +151,7 @@ class DijkstraRouter:
 
     def _build(self, factors: ArrayLike | None) -> _Weights:
         net = self._network
-        if factors is None:
-            f = np.ones(net.n_edges, dtype=np.float64)
-        else:
-            f = np.array(factors, dtype=np.float64, copy=True)
-            if f.shape != (net.n_edges,):
-                raise InvalidTrafficError(
-                    f"traffic needs one factor per edge, shape ({net.n_edges},); got {f.shape}"
-                )
-            if np.isnan(f).any() or (f <= 0).any():
-                raise InvalidTrafficError(
-                    "traffic factors must be above 0 (1 is free flow, inf closes the road)"
-                )
-        f.flags.writeable = False
-        times = net.edge_time_s * f
-        times.flags.writeable = False
+        f, times = traffic_times(net, factors)
         matrix = net.sparse_matrix(times)
         return _Weights(
             factors=f,
@@ -178,6 +164,39 @@ class DijkstraRouter:
     def _check(self, node: int) -> None:
         if not 0 <= node < self._n:
             raise UnknownNodeError(node, self._n)
+
+
+def traffic_times(network: RoadNetwork, factors: ArrayLike | None) -> tuple[FloatArray, FloatArray]:
+    """Checked, read-only per-edge factors (None: free flow) and the edge times they give."""
+    if factors is None:
+        f = np.ones(network.n_edges, dtype=np.float64)
+    else:
+        f = np.array(factors, dtype=np.float64, copy=True)
+        if f.shape != (network.n_edges,):
+            raise InvalidTrafficError(
+                f"traffic needs one factor per edge, shape ({network.n_edges},); got {f.shape}"
+            )
+        if np.isnan(f).any() or (f <= 0).any():
+            raise InvalidTrafficError(
+                "traffic factors must be above 0 (1 is free flow, inf closes the road)"
+            )
+    f.flags.writeable = False
+    times = network.edge_time_s * f
+    times.flags.writeable = False
+    return f, times
+
+
+def route_geometry(network: RoadNetwork, route: Route) -> FloatArray:
+    """(k, 2) polyline of the route in frame metres, edge shapes joined end to end."""
+    if not route.edges:
+        return network.node_xy[list(route.nodes)].copy()
+    parts = [network.edge_shape(e) for e in route.edges]
+    return np.concatenate([parts[0], *(p[1:] for p in parts[1:])])
+
+
+def one_to_all(matrix: csr_array, source: int, limit_s: float) -> FloatArray:
+    """Seconds from source to every node over a csgraph matrix (scipy's Dijkstra)."""
+    return _one_to_all(matrix, source, limit_s)
 
 
 def _one_to_all(matrix: csr_array, source: int, limit_s: float) -> FloatArray:
