@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from headway.network.errors import InvalidTrafficError, UnknownNodeError
+from headway.network.errors import InvalidTrafficError, OutsideMapError, UnknownNodeError
 from headway.network.graph import RoadNetwork
 
 FloatArray = NDArray[np.float64]
@@ -209,12 +209,29 @@ def route_between_points(
     router: Router,
     a: tuple[float, float],
     b: tuple[float, float],
+    max_snap_m: float = math.inf,
 ) -> Route | None:
     """The fastest route between two points given in frame metres.
 
     Each point is moved to the nearest road and then to that road's nearer end node;
-    the route runs node to node.
+    the route runs node to node. A point farther than max_snap_m from every road
+    raises OutsideMapError.
     """
-    origin = network.nearest_road_node(*a)
-    target = network.nearest_road_node(*b)
+    origin = road_node_near(network, *a, max_snap_m=max_snap_m)
+    target = road_node_near(network, *b, max_snap_m=max_snap_m)
     return router.route(origin, target)
+
+
+def road_node_near(network: RoadNetwork, x: float, y: float, max_snap_m: float = math.inf) -> int:
+    """The nearer end of the road closest to (x, y); OutsideMapError past max_snap_m."""
+    hit = network.snap(x, y)
+    if hit.distance_m > max_snap_m:
+        lat, lon = network.frame.to_wgs84(x, y)
+        raise OutsideMapError(
+            f"({lat:.6f}, {lon:.6f}) is {hit.distance_m:,.0f} m from the nearest road of map "
+            f"{network.frame.map_id!r} (at most {max_snap_m:,.0f} m allowed); "
+            "is it inside the map?"
+        )
+    if hit.offset_m <= network.edge_length_m[hit.edge] / 2.0:
+        return int(network.edge_src[hit.edge])
+    return int(network.edge_dst[hit.edge])

@@ -166,10 +166,9 @@ class _open:
             raise NetworkFileError(f"{self.file}: no such network file")
         try:
             self.data = np.load(self.file, allow_pickle=False)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
             raise NetworkFileError(
-                f"{self.file}: not a Headway network file ({exc}); "
-                "make one with 'headway network import'"
+                f"{self.file}: not a Headway network file; make one with 'headway network import'"
             ) from None
         if not hasattr(self.data, "files"):
             raise NetworkFileError(
