@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit check bench install web browser clean
+.PHONY: demo test test-unit check bench install web browser clean stack-up stack-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,7 +27,16 @@ demo: install
 	$(BIN)/headway demo
 
 test: install browser
+	scripts/stack up
 	$(BIN)/python -m pytest -q
+
+# The stack profile's services on loopback (docs/stack.md): PostgreSQL + PostGIS, Redis,
+# Mosquitto, Kafka. `make test` brings them up; they keep running until stack-down.
+stack-up:
+	scripts/stack up
+
+stack-down:
+	scripts/stack down
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
@@ -41,4 +50,5 @@ bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
+	-scripts/stack down
 	rm -rf $(VENV) web/node_modules web/dist var
