@@ -21,6 +21,17 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("var")
+    instance: str = ""  # names this process to the brokers; default host-pid
+
+    # The stack profile's services (scripts/stack starts them on these ports).
+    kafka_bootstrap: str = "127.0.0.1:59092"
+    kafka_topic_prefix: str = ""
+    redis_url: str = "redis://127.0.0.1:56379/0"
+    redis_prefix: str = "hw:"
+    database_url: str = "postgresql://headway:headway@127.0.0.1:55432/headway"
+    stack_mqtt_port: int = 51883
+    mqtt_username: str = ""
+    mqtt_password: SecretStr = SecretStr("")
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000

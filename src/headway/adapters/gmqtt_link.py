@@ -25,6 +25,8 @@ class GmqttSubscriber:
         subscriptions: Sequence[tuple[str, int]],
         handler: MessageHandler,
         client_id: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self._host = host
         self._port = port
@@ -32,6 +34,8 @@ class GmqttSubscriber:
         self._handler = handler
         self._client = gmqtt.Client(client_id or f"headway-bridge-{uuid.uuid4().hex[:8]}")
         self._client.set_config({"reconnect_retries": -1, "reconnect_delay": 1})
+        if username:
+            self._client.set_auth_credentials(username, password)
         self._client.on_message = self._on_message
         self._client.on_connect = self._on_connect
         self._subscribed = asyncio.Event()

@@ -29,6 +29,8 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from confluent_kafka.admin import AdminClient, NewTopic
+
 from headway.services.ports import Record
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,25 @@ class KafkaEventLog:
             raise EventLogError(f"{len(failures)} records refused by Kafka; first: {failures[0]}")
         if left:
             raise EventLogError(f"{left} records still unacknowledged after {timeout_s} s")
+
+    async def ensure_topics(self, names: Sequence[str], partitions: int = 6) -> None:
+        """Create the topics that do not exist yet (the broker does not auto-create)."""
+        admin = AdminClient({"bootstrap.servers": self._bootstrap})
+        existing = set(
+            (await asyncio.get_running_loop().run_in_executor(
+                self._pool, lambda: admin.list_topics(timeout=10)
+            )).topics
+        )
+        wanted = [NewTopic(n, num_partitions=partitions, replication_factor=1)
+                  for n in names if n not in existing]
+        if not wanted:
+            return
+        for name, future in admin.create_topics(wanted).items():
+            try:
+                await asyncio.wrap_future(future)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise EventLogError(f"cannot create topic {name}: {exc}") from exc
 
     def consumer(self, group: str, topics: Sequence[str]) -> KafkaEventConsumer:
         config: dict[str, Any] = {

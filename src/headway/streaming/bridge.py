@@ -25,7 +25,9 @@ class Bridge:
         dead_letters: DeadLetters,
         metrics: Metrics,
         clock: Callable[[], float] = time.time,
+        topic: str = TELEMETRY_TOPIC,
     ) -> None:
+        self._topic = topic
         self._log = log
         self._registry = registry
         self._dead = dead_letters
@@ -56,4 +58,4 @@ class Bridge:
             )
             return
         self.accepted += 1
-        self._log.produce(TELEMETRY_TOPIC, event.vehicle_id, event_encoder.encode(event))
+        self._log.produce(self._topic, event.vehicle_id, event_encoder.encode(event))

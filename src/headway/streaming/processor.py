@@ -66,8 +66,10 @@ class Processor:
         group: str = "processor",
         clock: Callable[[], float] = time.time,
         track_interval_s: float = 5.0,
+        topic: str = TELEMETRY_TOPIC,
     ) -> None:
-        self._consumer = log.consumer(group, [TELEMETRY_TOPIC])
+        self._topic = topic
+        self._consumer = log.consumer(group, [topic])
         self._live = live
         self._records = records
         self._dead = dead_letters
@@ -258,7 +260,7 @@ class Processor:
                 reason=reason,
                 detail=detail[:500],
                 received_at=now,
-                topic=TELEMETRY_TOPIC,
+                topic=self._topic,
                 key=key,
                 payload=value[:2048],
             )

@@ -12,7 +12,15 @@ from collections.abc import Callable
 import msgspec
 
 from headway.contracts import vda5050
-from headway.contracts.events import Capability, ConnectionChanged, Event, Telemetry
+from headway.contracts.events import (
+    ActionProgress,
+    Capability,
+    ConnectionChanged,
+    ErrorReport,
+    Event,
+    Progress,
+    Telemetry,
+)
 from headway.domain.errors import InvalidMessage
 
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -111,6 +119,35 @@ def _state(msg: vda5050.State, serial: str, received_at: float) -> Telemetry:
         occupancy=seats,
         order_id=msg.order_id,
         last_node_id=msg.last_node_id,
+        progress=_progress(msg),
+    )
+
+
+def _progress(msg: vda5050.State) -> Progress | None:
+    """What the commander needs from a state; None for a vehicle with nothing to report."""
+    referenced = [e for e in msg.errors if e.error_references]
+    if not (msg.order_id or msg.action_states or referenced):
+        return None
+    pending = [n.sequence_id for n in msg.node_states]
+    return Progress(
+        order_update_id=msg.order_update_id,
+        last_node_sequence_id=msg.last_node_sequence_id,
+        next_node_sequence_id=min(pending) if pending else -1,
+        horizon=any(not n.released for n in msg.node_states),
+        paused=bool(msg.paused),
+        actions=tuple(
+            ActionProgress(a.action_id, a.action_status, a.result_description or "")
+            for a in msg.action_states
+        ),
+        errors=tuple(
+            ErrorReport(
+                e.error_type,
+                e.error_level,
+                tuple((r.reference_key, r.reference_value) for r in e.error_references or ()),
+                e.error_description or "",
+            )
+            for e in referenced
+        ),
     )
 
 

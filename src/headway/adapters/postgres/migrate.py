@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 
@@ -25,5 +26,14 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+MIGRATION_LOCK = 0x48570001  # pg advisory lock key: one migrating process at a time
+
+
 def upgrade(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    """Migrate to the newest schema; safe when several processes start at once."""
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            command.upgrade(alembic_config(url), "head")
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))

@@ -1,0 +1,253 @@
+"""The stack profile's processes: ``headway run bridge|processor|api``.
+
+Each builds only what it needs from the settings, connects, and runs until SIGTERM or
+SIGINT; several instances of each can run at once (MQTT shared subscriptions spread the
+bridge's load, a Kafka consumer group the processor's, and the API is stateless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import redis.asyncio as aioredis
+import uvicorn
+
+from headway.adapters.gmqtt_link import GmqttSubscriber
+from headway.adapters.kafka_event_log import KafkaEventLog
+from headway.adapters.postgres.migrate import upgrade
+from headway.adapters.postgres.records import PostgisRecords
+from headway.adapters.postgres.registry import PostgresUserStore, PostgresVehicleRegistry
+from headway.adapters.redis_live_state import RedisLiveState
+from headway.adapters.stack_dead_letters import StackDeadLetters
+from headway.config import Settings
+from headway.contracts import vda5050
+from headway.contracts.events import DEAD_LETTER_TOPIC, TELEMETRY_TOPIC
+from headway.domain.users import Role
+from headway.entrypoints.api.app import create_app
+from headway.entrypoints.api.context import ApiContext
+from headway.network.city import CityParams, generate_city
+from headway.network.geojson import network_geojson
+from headway.network.graph import RoadNetwork
+from headway.services.identity import Identity
+from headway.services.metrics import Metrics
+from headway.streaming.bridge import Bridge
+from headway.streaming.fold import FoldRules
+from headway.streaming.processor import Processor
+from headway.streaming.vda_ingest import SUBSCRIPTIONS
+
+log = logging.getLogger(__name__)
+
+SHARE_GROUP = "headway-bridge"
+QOS = {"state": 0, "visualization": 0, "connection": 1, "factsheet": 1}
+REGISTRY_REFRESH_S = 5.0
+FLUSH_EVERY_S = 0.5
+
+
+def instance_name(settings: Settings, role: str) -> str:
+    return settings.instance or f"{role}-{socket.gethostname()}-{os.getpid()}"
+
+
+def topics(settings: Settings) -> tuple[str, str]:
+    prefix = settings.kafka_topic_prefix
+    return prefix + TELEMETRY_TOPIC, prefix + DEAD_LETTER_TOPIC
+
+
+def load_network(settings: Settings) -> RoadNetwork:
+    return generate_city(CityParams(seed=settings.city_seed))
+
+
+async def _until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await work(stop)
+
+
+async def run_bridge(settings: Settings, ready: Callable[[], None] | None = None) -> None:
+    name = instance_name(settings, "bridge")
+    telemetry_topic, dead_topic = topics(settings)
+    events = KafkaEventLog(settings.kafka_bootstrap, client_id=name)
+    redis = aioredis.from_url(settings.redis_url, socket_timeout=5)
+    registry = PostgresVehicleRegistry(settings.database_url)
+    await asyncio.to_thread(registry.refresh)
+    metrics = Metrics()
+    dead = StackDeadLetters(events, redis, settings.redis_prefix, dead_topic)
+    bridge = Bridge(events, registry, dead, metrics, topic=telemetry_topic)
+    subscriptions = [
+        (f"$share/{SHARE_GROUP}/{vda5050.topic('+', '+', kind)}", QOS[kind])
+        for kind in SUBSCRIPTIONS
+    ]
+    subscriber = GmqttSubscriber(
+        settings.mqtt_host,
+        settings.stack_mqtt_port,
+        subscriptions,
+        bridge.on_message,
+        client_id=name,
+        username=settings.mqtt_username or None,
+        password=settings.mqtt_password.get_secret_value() or None,
+    )
+
+    async def work(stop: asyncio.Event) -> None:
+        await events.ensure_topics([telemetry_topic, dead_topic])
+        await subscriber.start()
+        log.info(
+            "bridge %s: mqtt %s:%d -> kafka %s topic %s",
+            name,
+            settings.mqtt_host,
+            settings.stack_mqtt_port,
+            settings.kafka_bootstrap,
+            telemetry_topic,
+        )
+        if ready is not None:
+            ready()
+        refreshed = asyncio.get_running_loop().time()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), FLUSH_EVERY_S)
+            try:
+                await events.flush(timeout_s=1.0)
+            except Exception as exc:  # Kafka away: records stay buffered, retried by librdkafka
+                log.warning("bridge: %s (buffered: %d)", exc, events.pending)
+            now = asyncio.get_running_loop().time()
+            if now - refreshed > REGISTRY_REFRESH_S:
+                refreshed = now
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(registry.refresh)
+        await subscriber.stop()
+        await events.flush(timeout_s=30.0)
+        await redis.aclose()
+
+    await _until_signalled(work)
+
+
+async def run_processor(settings: Settings, ready: Callable[[], None] | None = None) -> None:
+    name = instance_name(settings, "processor")
+    telemetry_topic, dead_topic = topics(settings)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    events = KafkaEventLog(settings.kafka_bootstrap, client_id=name)
+    live = RedisLiveState(settings.redis_url, prefix=settings.redis_prefix)
+    records = PostgisRecords(settings.database_url)
+    await records.open()
+    dead = StackDeadLetters(events, live.client, settings.redis_prefix, dead_topic)
+    processor = Processor(
+        events,
+        live,
+        records,
+        dead,
+        load_network(settings),
+        Metrics(),
+        FoldRules(offline_after_s=settings.offline_after_s),
+        group=settings.kafka_topic_prefix + "processor",
+        topic=telemetry_topic,
+        track_interval_s=0.0,
+    )
+
+    async def work(stop: asyncio.Event) -> None:
+        await events.ensure_topics([telemetry_topic, dead_topic])
+        log.info("processor %s: kafka %s -> redis + postgis", name, settings.kafka_bootstrap)
+        if ready is not None:
+            ready()
+        await processor.run(stop)
+        await events.close()
+        await records.close()
+        await live.close()
+
+    await _until_signalled(work)
+
+
+def build_stack_api(settings: Settings) -> tuple[ApiContext, Callable[[], Awaitable[None]]]:
+    """The API's context over the stack's stores, and a function that opens them."""
+    network = load_network(settings)
+    live = RedisLiveState(settings.redis_url, prefix=settings.redis_prefix)
+    records = PostgisRecords(settings.database_url)
+    secret = settings.jwt_secret.get_secret_value()
+    if len(secret.encode()) < 32:
+        raise ValueError("HEADWAY_JWT_SECRET must be set (32+ bytes) and shared by API instances")
+    identity = Identity(PostgresUserStore(settings.database_url), secret, settings.jwt_ttl_s)
+    registry = PostgresVehicleRegistry(settings.database_url)
+    health = {"redis": False, "postgres": False}
+
+    def ready() -> dict[str, bool]:
+        return dict(health)
+
+    ctx = ApiContext(
+        identity=identity,
+        live=live,
+        records=records,
+        dead_letters=StackDeadLetters(None, live.client, settings.redis_prefix),
+        registry=registry,
+        metrics=Metrics(),
+        network_geojson=json.dumps(network_geojson(network), separators=(",", ":")).encode(),
+        ready=ready,
+        live_tick_s=settings.live_tick_s,
+    )
+
+    async def open_stores() -> None:
+        await asyncio.to_thread(upgrade, settings.database_url)
+        await records.open()
+        await asyncio.to_thread(registry.refresh)
+        password = settings.admin_password.get_secret_value()
+        if password:
+            await asyncio.to_thread(identity.add_user, settings.admin_user, password, Role.ADMIN)
+
+        async def watch() -> None:
+            while True:
+                try:
+                    health["redis"] = await live.ping()
+                except Exception:
+                    health["redis"] = False
+                try:
+                    await records.alerts(None, active_only=True, limit=1)
+                    health["postgres"] = True
+                except Exception:
+                    health["postgres"] = False
+                await asyncio.sleep(1.0)
+
+        asyncio.get_running_loop().create_task(watch(), name="health")
+
+    return ctx, open_stores
+
+
+async def run_api(settings: Settings, ready: Callable[[], None] | None = None) -> None:
+    ctx, open_stores = build_stack_api(settings)
+    await open_stores()
+    app = create_app(ctx, settings.web_dir)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            ws="websockets-sansio",
+        )
+    )
+
+    async def work(stop: asyncio.Event) -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.02)
+        log.info("api: http://%s:%d", settings.http_host, settings.http_port)
+        if ready is not None:
+            ready()
+        await stop.wait()
+        server.should_exit = True
+        await task
+
+    await _until_signalled(work)
+
+
+PROCESSES: dict[str, Callable[[Settings], Coroutine[Any, Any, None]]] = {
+    "bridge": run_bridge,
+    "processor": run_processor,
+    "api": run_api,
+}

@@ -1,0 +1,125 @@
+"""The stack's adapters against the real services, held to the same contracts as the
+in-memory ones, plus what only the real ones do (geo indexes, partitions, replays)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from headway.adapters.kafka_event_log import KafkaEventLog
+from headway.adapters.postgres.migrate import upgrade
+from headway.adapters.postgres.records import PostgisRecords
+from headway.adapters.redis_live_state import RedisLiveState
+from headway.domain.alerts import Alert
+from headway.domain.vehicles import AlertKind
+from headway.services.ports import EventLog
+from tests.contract.event_log import EventLogContract
+from tests.contract.live_state import LiveStateContract, vehicle
+from tests.integration.conftest import Stack
+
+pytestmark = pytest.mark.integration
+
+
+class TestKafkaEventLog(EventLogContract):
+    @pytest.fixture(autouse=True)
+    def _stack(self, stack: Stack) -> None:
+        self.bootstrap = stack.kafka_bootstrap
+
+    def make_log(self) -> KafkaEventLog:
+        return KafkaEventLog(self.bootstrap, client_id="contract")
+
+    async def new_topic(self, log: EventLog) -> str:
+        assert isinstance(log, KafkaEventLog)
+        topic = self.unique("contract")
+        await log.ensure_topics([topic], partitions=3)
+        return topic
+
+
+class TestRedisLiveState(LiveStateContract):
+    @pytest.fixture(autouse=True)
+    async def _stack(self, stack: Stack, unique: str) -> AsyncIterator[None]:
+        self.url = stack.redis_url
+        self.prefix = f"{unique}:"
+        self.made: list[RedisLiveState] = []
+        yield
+        for live in self.made:
+            await live.close()
+
+    async def make_live(self) -> RedisLiveState:
+        live = RedisLiveState(self.url, prefix=self.prefix)
+        self.made.append(live)
+        return live
+
+
+async def test_redis_never_moves_a_vehicle_back_in_time(stack: Stack, unique: str) -> None:
+    live = RedisLiveState(stack.redis_url, prefix=f"{unique}:")
+    await live.put_many([vehicle("v1", ts=20.0, battery_pct=50.0)])
+    await live.put_many([vehicle("v1", ts=10.0, battery_pct=90.0)])  # a late writer
+    state = await live.get("v1")
+    assert state is not None
+    assert (state.ts, state.battery_pct) == (20.0, 50.0)
+    await live.close()
+
+
+async def test_redis_nearest_uses_the_geo_index(stack: Stack, unique: str) -> None:
+    live = RedisLiveState(stack.redis_url, prefix=f"{unique}:")
+    await live.put_many([
+        vehicle("near", lat=48.2000, lon=11.6000),
+        vehicle("mid", lat=48.2030, lon=11.6000),
+        vehicle("far", lat=48.3000, lon=11.6000),
+    ])
+    found = await live.nearest(48.2001, 11.6000, radius_m=1000, limit=5)
+    assert [(s.id, round(d)) for s, d in found] == [("near", 11), ("mid", 322)]
+    await live.close()
+
+
+@pytest.fixture
+async def records(stack: Stack) -> AsyncIterator[PostgisRecords]:
+    upgrade(stack.database_url)
+    store = PostgisRecords(stack.database_url)
+    await store.open()
+    yield store
+    await store.close()
+
+
+async def test_postgis_history_is_exactly_once_across_replays(
+    records: PostgisRecords, unique: str
+) -> None:
+    now = time.time()
+    batch = [vehicle(unique, ts=now + i, lat=48.2 + i * 1e-4) for i in range(50)]
+    await records.add_track_points(batch)
+    await records.add_track_points(batch[20:])  # a replay after a crash
+    await records.add_track_points([vehicle(unique, ts=now - 86_400)])  # yesterday's partition
+    points = await records.track(unique, since=now - 100_000, limit=1000)
+    assert len(points) == 51
+    assert [p.ts for p in points] == sorted(p.ts for p in points)
+
+
+async def test_postgis_alerts_upsert_and_clear(records: PostgisRecords, unique: str) -> None:
+    alert = Alert(f"{unique}:a", unique, AlertKind.ESTOP, "critical", "stop", time.time())
+    await records.add_alerts([alert])
+    await records.add_alerts([alert])
+    assert [a.id for a in await records.alerts(unique, active_only=True, limit=10)] == [alert.id]
+    await records.add_alerts([replace(alert, cleared_at=time.time())])
+    assert await records.alerts(unique, active_only=True, limit=10) == []
+    assert len(await records.alerts(unique, active_only=False, limit=10)) == 1
+
+
+async def test_postgis_nearest_history_uses_the_gist_index(
+    records: PostgisRecords, unique: str
+) -> None:
+    now = time.time()
+    await records.add_track_points(
+        [vehicle(f"{unique}-{i}", ts=now, lat=48.0 + i * 0.001, lon=11.0) for i in range(30)]
+    )
+    found = await records.nearest_fixes(48.0101, 11.0, now - 10, now + 10, 250, 10)
+    ids = [f.vehicle_id for f in found if f.vehicle_id.startswith(unique)]
+    assert ids[:3] == [f"{unique}-10", f"{unique}-11", f"{unique}-9"]
+    assert all(f.distance_m <= 250 for f in found)
+    plan = await records.explain_nearest(48.0101, 11.0, 250)
+    assert "telemetry" in plan
+    assert "geom" in plan
+    assert "Index" in plan, plan
