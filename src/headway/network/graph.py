@@ -304,6 +304,14 @@ class RoadNetwork:
         hit = self._edge_index.nearest(float(x), float(y), heading_rad)
         return Snap(hit.edge, hit.offset_m, hit.distance_m, hit.x, hit.y)
 
+    def roads_within(
+        self, x: float, y: float, radius_m: float
+    ) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Edges passing within radius_m of (x, y), nearest first: (edge ids, offset of
+        each edge's closest point along it, distance to it)."""
+        self._check_has_roads()
+        return self._edge_index.within(float(x), float(y), float(radius_m))
+
     def snap_many(self, xy: ArrayLike) -> IntArray:
         """(n,) ids of the edges nearest to each (x, y) row; ties resolve as in snap."""
         pts = np.asarray(xy, dtype=np.float64)

@@ -99,6 +99,25 @@ class EdgeIndex:
         pick = int(np.flatnonzero(score <= score.min() + _TIE_M)[0])
         return self._hit(int(segs[pick]), float(t[pick]), float(dist[pick]))
 
+    def within(
+        self, x: float, y: float, radius_m: float
+    ) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Every edge with a point within radius_m of (x, y): edge ids, the offset of
+        each edge's closest point and its distance, nearest first."""
+        found = self._tree.query_ball_point((x, y), radius_m + self._half_spacing)
+        if not found:
+            return (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+        segs = np.unique(self._sample_seg[np.asarray(found, dtype=np.int64)])
+        dist, t = self._distances(np.float64(x), np.float64(y), segs)
+        order = np.lexsort((self.seg_edge[segs], dist))
+        segs, dist, t = segs[order], dist[order], t[order]
+        edges = self.seg_edge[segs]
+        _, first = np.unique(edges, return_index=True)
+        first = np.sort(first)
+        first = first[dist[first] <= radius_m]
+        offsets = self.seg_offset_m[segs[first]] + t[first] * np.sqrt(self.seg_len2[segs[first]])
+        return edges[first], offsets, dist[first]
+
     def nearest_many(self, xy: FloatArray) -> IntArray:
         """Edge ids nearest to each row of xy, the same as nearest() without heading."""
         n = len(xy)

@@ -31,6 +31,7 @@ from headway.contracts.events import (
 from headway.domain.alerts import SEVERITY, Alert, alert_id
 from headway.domain.vehicles import AlertKind, VehicleState, VehicleStatus
 from headway.network.graph import RoadNetwork
+from headway.network.matching import FleetMatcher
 from headway.services.metrics import Metrics
 from headway.services.ports import DeadLetters, EventLog, LiveState, Records
 from headway.streaming.fold import Folded, FoldRules, Place, fold, sweep
@@ -74,6 +75,7 @@ class Processor:
         self._records = records
         self._dead = dead_letters
         self._network = network
+        self._matcher = FleetMatcher(network)
         self._metrics = metrics
         self._rules = rules or FoldRules()
         self._clock = clock
@@ -207,7 +209,11 @@ class Processor:
             return places
         xy = np.array([(events[i].x, events[i].y) for i in index], dtype=np.float64)  # type: ignore[union-attr]
         latlon = self._network.frame.to_wgs84_many(xy)
-        segments = self._network.snap_many(xy)
+        segments = self._matcher.match(
+            [events[i].vehicle_id for i in index],
+            xy,
+            [events[i].ts for i in index],
+        )
         for j, i in enumerate(index):
             places[i] = Place(float(latlon[j, 0]), float(latlon[j, 1]), int(segments[j]))
         for i, event in enumerate(events):
