@@ -22,6 +22,7 @@ from headway.bootstrap import EmbeddedPlatform, build_embedded
 from headway.config import Settings
 from headway.domain.users import Role
 from headway.entrypoints.runtime import settle_heap
+from headway.network.cch_router import CCHRouter
 from headway.network.city import CityParams, generate_city
 from headway.network.graph import RoadNetwork
 from headway.sim.fleet import FleetSimulator, SimConfig
@@ -38,10 +39,18 @@ class DemoOptions:
     headless: bool = False
     duration_s: float | None = None
     visualization_interval_s: float = 0.0
+    osm: str | None = None
+    """An OpenStreetMap file (or a network file, .npz) to run on instead of the synthetic city."""
 
 
-def load_network(seed: int) -> RoadNetwork:
-    return generate_city(CityParams(seed=seed))
+def load_network(seed: int, osm: str | None = None) -> RoadNetwork:
+    if osm is None:
+        return generate_city(CityParams(seed=seed))
+    if osm.endswith(".npz"):
+        return RoadNetwork.load(osm)
+    from headway.network.osm_import import import_osm
+
+    return import_osm(osm)[0]
 
 
 class Demo:
@@ -56,7 +65,7 @@ class Demo:
         self.options = options
         base = settings or Settings()
         self.settings = base.model_copy(update={"http_port": options.port})
-        self.network = network or load_network(options.seed)
+        self.network = network or load_network(options.seed, options.osm)
         self.platform: EmbeddedPlatform = build_embedded(self.settings, self.network)
         self.settings = self.platform.settings
         self.sim = FleetSimulator(
@@ -69,6 +78,7 @@ class Demo:
                 mqtt_port=self.platform.mqtt_port,
                 visualization_interval_s=options.visualization_interval_s,
             ),
+            router=CCHRouter(self.network),
         )
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None

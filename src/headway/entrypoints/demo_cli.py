@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from headway.config import Settings
@@ -33,6 +34,12 @@ def register(commands: Any) -> None:
         default=0.0,
         help="seconds between visualization messages per vehicle (0: none)",
     )
+    demo.add_argument(
+        "--osm",
+        metavar="FILE",
+        default=None,
+        help="run on this OpenStreetMap file (.osm.pbf, .osm, .osm.gz) or network file (.npz)",
+    )
     demo.set_defaults(handler=run)
 
 
@@ -47,11 +54,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         headless=args.headless,
         duration_s=args.duration,
         visualization_interval_s=args.visualization_interval,
+        osm=args.osm,
     )
-    if not args.headless:
-        asyncio.run(run_interactive(options, settings))
-        return 0
-    report = asyncio.run(run_headless(options, settings))
+    from headway.network.errors import NetworkError
+
+    try:
+        if not args.headless:
+            asyncio.run(run_interactive(options, settings))
+            return 0
+        report = asyncio.run(run_headless(options, settings))
+    except NetworkError as exc:  # a bad --osm file: say why, no traceback
+        print(f"headway: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(report), flush=True)
     else:
