@@ -28,8 +28,7 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from headway.services.ports import Record
 
@@ -104,12 +103,17 @@ class KafkaEventLog:
         """Create the topics that do not exist yet (the broker does not auto-create)."""
         admin = AdminClient({"bootstrap.servers": self._bootstrap})
         existing = set(
-            (await asyncio.get_running_loop().run_in_executor(
-                self._pool, lambda: admin.list_topics(timeout=10)
-            )).topics
+            (
+                await asyncio.get_running_loop().run_in_executor(
+                    self._pool, lambda: admin.list_topics(timeout=10)
+                )
+            ).topics
         )
-        wanted = [NewTopic(n, num_partitions=partitions, replication_factor=1)
-                  for n in names if n not in existing]
+        wanted = [
+            NewTopic(n, num_partitions=partitions, replication_factor=1)
+            for n in names
+            if n not in existing
+        ]
         if not wanted:
             return
         for name, future in admin.create_topics(wanted).items():

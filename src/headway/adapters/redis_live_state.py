@@ -17,13 +17,17 @@ vehicle during a rebalance, the older write loses instead of moving the vehicle 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from headway.domain.alerts import Alert
+from headway.domain.errors import StoreUnavailable
 from headway.domain.geo import haversine_m
 from headway.domain.vehicles import AlertKind, VehicleState, VehicleStatus
 from headway.services.ports import BBox
@@ -49,6 +53,24 @@ return applied
 """
 
 _FIELDS = tuple(VehicleState.__dataclass_fields__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _available(
+    method: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Redis away (restarting, unreachable) surfaces as StoreUnavailable."""
+
+    @functools.wraps(method)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"live state unavailable: {exc}") from exc
+
+    return guarded
 
 
 def encode_state(state: VehicleState) -> bytes:
@@ -111,6 +133,7 @@ class RedisLiveState:
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
 
+    @_available
     async def put_many(self, states: Sequence[VehicleState]) -> None:
         if not states:
             return
@@ -119,10 +142,12 @@ class RedisLiveState:
             args += [s.id, repr(s.ts), encode_state(s), s.lon, s.lat]
         await self._put(args=args)
 
+    @_available
     async def get(self, vehicle_id: str) -> VehicleState | None:
         blob: Any = await self._redis.hget(f"{self._p}v:{vehicle_id}", "s")
         return None if blob is None else decode_state(blob)
 
+    @_available
     async def get_many(self, vehicle_ids: Sequence[str]) -> list[VehicleState | None]:
         if not vehicle_ids:
             return []
@@ -132,6 +157,7 @@ class RedisLiveState:
             blobs = await pipe.execute()
         return [None if b is None else decode_state(b) for b in blobs]
 
+    @_available
     async def query(
         self,
         status: VehicleStatus | None = None,
@@ -181,6 +207,7 @@ class RedisLiveState:
         )
         return result
 
+    @_available
     async def changes_since(self, cursor: int) -> tuple[int, list[VehicleState]]:
         version = int(await self._redis.get(f"{self._p}version") or 0)
         if cursor >= version:
@@ -192,6 +219,7 @@ class RedisLiveState:
         states = await self.get_many(ids)
         return version, [s for s in states if s is not None]
 
+    @_available
     async def put_alerts(self, alerts: Sequence[Alert]) -> None:
         if not alerts:
             return
@@ -203,10 +231,12 @@ class RedisLiveState:
                     pipe.hdel(f"{self._p}alerts", alert.id)
             await pipe.execute()
 
+    @_available
     async def active_alerts(self) -> list[Alert]:
         blobs: list[Any] = await self._redis.hvals(f"{self._p}alerts")
         return sorted((_decode_alert(b) for b in blobs), key=lambda a: a.raised_at, reverse=True)
 
+    @_available
     async def nearest(
         self, lat: float, lon: float, radius_m: float, limit: int
     ) -> list[tuple[VehicleState, float]]:

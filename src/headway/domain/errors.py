@@ -2,7 +2,8 @@
 
 HeadwayError
  ├── UnknownVehicle      a vehicle id no one registered
- └── InvalidMessage      a wire message that cannot be accepted (the reason says why)
+ ├── InvalidMessage      a wire message that cannot be accepted (the reason says why)
+ └── StoreUnavailable    a backing service (Redis, PostgreSQL, Kafka) cannot be reached
 """
 
 
@@ -21,3 +22,7 @@ class InvalidMessage(HeadwayError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+class StoreUnavailable(HeadwayError):
+    """Retry later: the store is down or restarting; nothing was changed."""

@@ -18,6 +18,7 @@ from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 
 from headway.domain.alerts import Alert
+from headway.domain.errors import StoreUnavailable
 from headway.domain.vehicles import AlertKind, VehicleState, VehicleStatus
 
 _COLUMNS = (
@@ -25,7 +26,7 @@ _COLUMNS = (
 )
 
 
-class RecordsUnavailable(Exception):
+class RecordsUnavailable(StoreUnavailable):
     """PostgreSQL could not be reached or refused the write; retry later."""
 
 

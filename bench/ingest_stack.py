@@ -1,0 +1,329 @@
+"""Ingest through the real stack: MQTT (Mosquitto) -> bridge -> Kafka -> processors ->
+Redis + PostGIS, under an open-loop load, against the bare broker's ceiling.
+
+An open-loop generator (its own process, a few MQTT connections with the platform's
+login, QoS 1) publishes VDA 5050 ``state`` messages for many vehicles at a fixed rate,
+whatever the system does. Measured in the same run:
+- baseline: the same generator against Mosquitto with a bare subscriber that only reads
+  each message's timestamp (the transport's ceiling and latency floor);
+- pipeline: one bridge and two processors (separate processes); publish->visible
+  latency is read from Redis change notifications, loss by counting history rows in
+  PostgreSQL against the messages the broker acknowledged; CPU per process from /proc.
+Last line: one JSON object.
+
+    python bench/ingest_stack.py [--rate 5000] [--duration 60] [--vehicles 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import paho.mqtt.client as paho
+import psutil
+import psycopg
+import redis.asyncio as aioredis
+
+from headway.adapters.postgres.registry import PostgresVehicleRegistry
+from headway.adapters.redis_live_state import decode_state
+from headway.contracts import vda5050
+from headway.network.city import CityParams, generate_city
+
+ROOT = Path(__file__).resolve().parents[1]
+MANUFACTURER = "bench"
+
+
+def stack_env() -> dict[str, str]:
+    subprocess.run([str(ROOT / "scripts" / "stack"), "up"], check=True, capture_output=True)
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "stack"), "env", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return {k: str(v) for k, v in json.loads(out).items()}
+
+
+def generate(
+    env: dict[str, str],
+    serials: list[str],
+    rate: float,
+    duration: float,
+    connections: int,
+    result: Any,
+) -> None:
+    """Publish ``rate`` state messages per second for ``duration`` s, round-robin over the
+    vehicles, spread over ``connections`` MQTT clients; report published and acked."""
+    network = generate_city(CityParams(seed=7))
+    acked = [0]
+    clients = []
+    for c in range(connections):
+        client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2, client_id=f"loadgen-{c}-{os.getpid()}"
+        )
+        client.username_pw_set(env["mqtt_username"], env["mqtt_password"])
+        client.max_inflight_messages_set(2000)
+        client.max_queued_messages_set(0)
+        client.on_publish = lambda *a: acked.__setitem__(0, acked[0] + 1)
+        client.connect(env["mqtt_host"], int(env["stack_mqtt_port"]), keepalive=60)
+        client.loop_start()
+        clients.append(client)
+    encoder = msgspec.json.Encoder()
+    header = [0] * len(serials)
+    published = 0
+    start = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - start
+        if elapsed >= duration:
+            break
+        due = int(elapsed * rate)
+        while published < due:
+            i = published % len(serials)
+            x, y = network.node_xy[(i * 7919 + published // len(serials)) % network.n_nodes]
+            header[i] += 1
+            body = {
+                "headerId": header[i],
+                "timestamp": vda5050.timestamp_now(),
+                "version": "2.1.0",
+                "manufacturer": MANUFACTURER,
+                "serialNumber": serials[i],
+                "orderId": "",
+                "orderUpdateId": 0,
+                "lastNodeId": "",
+                "lastNodeSequenceId": 0,
+                "driving": True,
+                "operatingMode": "AUTOMATIC",
+                "nodeStates": [],
+                "edgeStates": [],
+                "actionStates": [],
+                "errors": [],
+                "batteryState": {"batteryCharge": 80.0, "charging": False},
+                "safetyState": {"eStop": "NONE", "fieldViolation": False},
+                "agvPosition": {
+                    "x": float(x),
+                    "y": float(y),
+                    "theta": 0.0,
+                    "mapId": network.frame.map_id,
+                    "positionInitialized": True,
+                },
+            }
+            clients[published % connections].publish(
+                vda5050.topic(MANUFACTURER, serials[i], "state"), encoder.encode(body), qos=1
+            )
+            published += 1
+        time.sleep(0.002)
+    deadline = time.monotonic() + 30
+    while acked[0] < published and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for client in clients:
+        client.loop_stop()
+        client.disconnect()
+    result.update(published=published, acked=acked[0], seconds=time.monotonic() - start)
+
+
+def run_generator(
+    env: dict[str, str], serials: list[str], rate: float, duration: float, connections: int = 8
+) -> tuple[multiprocessing.Process, Any]:
+    manager = multiprocessing.Manager()
+    result = manager.dict()
+    proc = multiprocessing.Process(
+        target=generate, args=(env, serials, rate, duration, connections, result)
+    )
+    proc.start()
+    return proc, result
+
+
+async def baseline(
+    env: dict[str, str], serials: list[str], rate: float, duration: float
+) -> dict[str, Any]:
+    stamp = msgspec.json.Decoder(dict[str, Any])
+    delays: list[float] = []
+
+    def on_message(client: Any, userdata: Any, message: Any) -> None:
+        ts = vda5050.parse_timestamp(stamp.decode(message.payload)["timestamp"])
+        delays.append(time.time() - ts)
+
+    sub = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"bare-{uuid.uuid4().hex[:6]}")
+    sub.username_pw_set(env["mqtt_username"], env["mqtt_password"])
+    sub.on_message = on_message
+    sub.connect(env["mqtt_host"], int(env["stack_mqtt_port"]))
+    sub.subscribe(f"uagv/v2/{MANUFACTURER}/+/state", qos=1)
+    sub.loop_start()
+    await asyncio.sleep(0.5)
+    proc, result = run_generator(env, serials, rate, duration)
+    await asyncio.to_thread(proc.join)
+    await asyncio.sleep(1)
+    sub.loop_stop()
+    sub.disconnect()
+    ms = np.array(delays) * 1000
+    return {
+        "events_per_s": round(len(delays) / duration, 1),
+        "received": len(delays),
+        "published": result["published"],
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 1),
+    }
+
+
+def start(process: str, env: dict[str, str], prefix: str, n: int) -> subprocess.Popen[bytes]:
+    child = dict(
+        os.environ,
+        HEADWAY_KAFKA_BOOTSTRAP=env["kafka_bootstrap"],
+        HEADWAY_KAFKA_TOPIC_PREFIX=f"{prefix}.",
+        HEADWAY_REDIS_URL=env["redis_url"],
+        HEADWAY_REDIS_PREFIX=f"{prefix}:",
+        HEADWAY_DATABASE_URL=env["database_url"],
+        HEADWAY_MQTT_HOST=env["mqtt_host"],
+        HEADWAY_STACK_MQTT_PORT=env["stack_mqtt_port"],
+        HEADWAY_MQTT_USERNAME=env["mqtt_username"],
+        HEADWAY_MQTT_PASSWORD=env["mqtt_password"],
+        HEADWAY_INSTANCE=f"{prefix}-{process}-{n}",
+        HEADWAY_OFFLINE_AFTER_S="3600",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "headway.entrypoints.cli", "run", process],
+        env=child,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    out = {}
+    for name, pid in pids.items():
+        try:
+            times = psutil.Process(pid).cpu_times()
+            out[name] = times.user + times.system + times.children_user + times.children_system
+        except psutil.Error:
+            out[name] = 0.0
+    return out
+
+
+def service_pids() -> dict[str, int]:
+    pids = {}
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if "kafka.Kafka" in cmd:
+            pids["kafka"] = proc.pid
+        elif proc.info["name"] == "mosquitto":
+            pids["mosquitto"] = proc.pid
+        elif proc.info["name"] == "redis-server":
+            pids["redis"] = proc.pid
+    return pids
+
+
+async def pipeline(
+    env: dict[str, str], serials: list[str], rate: float, duration: float
+) -> dict[str, Any]:
+    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    registry = PostgresVehicleRegistry(env["database_url"])
+    children = {
+        "bridge": start("bridge", env, prefix, 1),
+        "processor-1": start("processor", env, prefix, 1),
+        "processor-2": start("processor", env, prefix, 2),
+    }
+    await asyncio.sleep(1)
+    registry.register_many([(MANUFACTURER, s) for s in serials])
+    await asyncio.sleep(7)  # processes connect, consumers join the group
+    redis = aioredis.from_url(env["redis_url"])
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(f"{prefix}:changes")
+    delays: list[float] = []
+    last_version = [0]
+
+    async def watch() -> None:
+        async for message in pubsub.listen():
+            if message["type"] != "message":
+                continue
+            version = int(message["data"])
+            ids = await redis.zrangebyscore(f"{prefix}:changed", f"({last_version[0]}", version)
+            last_version[0] = max(last_version[0], version)
+            if not ids:
+                continue
+            async with redis.pipeline(transaction=False) as pipe:
+                for vehicle_id in ids:
+                    pipe.hget(f"{prefix}:v:{vehicle_id.decode()}", "s")
+                blobs = await pipe.execute()
+            now = time.time()
+            delays.extend(now - decode_state(b).ts for b in blobs if b)
+
+    watcher = asyncio.create_task(watch())
+    pids = {name: p.pid for name, p in children.items()} | service_pids()
+    cpu0, t0 = cpu_seconds(pids), time.monotonic()
+    proc, result = run_generator(env, serials, rate, duration)
+    await asyncio.to_thread(proc.join)
+    elapsed = time.monotonic() - t0
+    cpu1 = cpu_seconds(pids)
+
+    def stored() -> int:
+        with psycopg.connect(env["database_url"]) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM telemetry WHERE vehicle_id = ANY(%s)"
+                " AND received_at > now() - interval '1 hour'",
+                (serials,),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    acked = int(result["acked"])
+    deadline = time.monotonic() + 60
+    while (count := stored()) < acked and time.monotonic() < deadline:
+        await asyncio.sleep(1)
+    watcher.cancel()
+    for child in children.values():
+        child.terminate()
+    for child in children.values():
+        child.wait(timeout=30)
+    await redis.aclose()
+    ms = np.array(delays) * 1000 if delays else np.array([float("nan")])
+    return {
+        "published": int(result["published"]),
+        "acked": acked,
+        "in_history": count,
+        "lost": acked - count,
+        "events_per_s": round(acked / duration, 1),
+        "p50_publish_to_visible_ms": round(float(np.percentile(ms, 50)), 1),
+        "p99_publish_to_visible_ms": round(float(np.percentile(ms, 99)), 1),
+        "cpu_core_share": {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in pids},
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=5000.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--vehicles", type=int, default=5000)
+    args = parser.parse_args()
+    env = stack_env()
+    run = uuid.uuid4().hex[:4]
+    serials = [f"b{run}-{i:05d}" for i in range(args.vehicles)]
+    base = await baseline(env, serials, args.rate, min(args.duration, 20.0))
+    print(f"baseline {json.dumps(base)}", file=sys.stderr)
+    result = await pipeline(env, serials, args.rate, args.duration)
+    print(f"pipeline {json.dumps(result)}", file=sys.stderr)
+    print(
+        json.dumps(
+            {
+                "bench": "ingest_stack",
+                "rate": args.rate,
+                "duration_s": args.duration,
+                "vehicles": args.vehicles,
+                "pipeline": result,
+                "baseline": base,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
