@@ -14,7 +14,7 @@ import json
 import zipfile
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -160,17 +160,21 @@ class _open:
     def __init__(self, file: Path) -> None:
         self.file = file
         self.data: Any = None
+        self.fh: BinaryIO
 
     def __enter__(self) -> Any:
         if not self.file.is_file():
             raise NetworkFileError(f"{self.file}: no such network file")
+        self.fh = self.file.open("rb")
         try:
-            self.data = np.load(self.file, allow_pickle=False)
+            self.data = np.load(self.fh, allow_pickle=False)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            self.fh.close()
             raise NetworkFileError(
                 f"{self.file}: not a Headway network file; make one with 'headway network import'"
             ) from None
         if not hasattr(self.data, "files"):
+            self.fh.close()
             raise NetworkFileError(
                 f"{self.file}: not a Headway network file; make one with 'headway network import'"
             )
@@ -179,6 +183,7 @@ class _open:
     def __exit__(self, *exc: object) -> None:
         if self.data is not None and hasattr(self.data, "close"):
             self.data.close()
+        self.fh.close()
 
 
 def _header(file: Path, data: Any) -> dict[str, Any]:
