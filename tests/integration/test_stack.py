@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import subprocess
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from gmqtt import Client as MqttClient
 from gmqtt.mqtt.constants import MQTTv311
 from gmqtt.mqtt.handler import MQTTConnectError
 
-from .conftest import Stack
+from .conftest import STACK, Stack
 
 pytestmark = pytest.mark.integration
 
@@ -316,3 +317,18 @@ def test_kafka_does_not_create_topics_on_first_use(stack: Stack, unique: str) ->
     assert errors[0] is not None
     admin = AdminClient({"bootstrap.servers": stack.kafka_bootstrap})
     assert topic not in admin.list_topics(timeout=10).topics
+
+
+# ---------------------------------------------------------------------------------------
+# scripts/stack itself
+
+
+def test_status_lists_every_service_up_and_prints_no_secret(stack: Stack) -> None:
+    r = subprocess.run(
+        [str(STACK), "status"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    states = {line.split()[0]: line.split()[1] for line in r.stdout.splitlines()[:4]}
+    assert states == {"postgres": "up", "redis": "up", "mosquitto": "up", "kafka": "up"}
+    secrets = (stack.mqtt_password, stack.redis_url.split("@")[0], stack.database_url)
+    assert not any(s in r.stdout for s in secrets)
