@@ -12,6 +12,36 @@ TELEMETRY_TOPIC = "headway.telemetry"
 DEAD_LETTER_TOPIC = "headway.deadletter"
 
 
+class ActionProgress(msgspec.Struct, array_like=True, omit_defaults=True):
+    action_id: str
+    status: str
+    result: str = ""
+
+
+class ErrorReport(msgspec.Struct, array_like=True, omit_defaults=True):
+    """A vehicle error that names what it is about (an order, an update, an action)."""
+
+    error_type: str
+    level: str
+    references: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+
+
+class Progress(msgspec.Struct, array_like=True, omit_defaults=True):
+    """How the vehicle is getting on with its order and actions: what the commander
+    reads to acknowledge, track and end commands (see docs/commands.md)."""
+
+    order_update_id: int = 0
+    last_node_sequence_id: int = 0
+    next_node_sequence_id: int = -1
+    """The lowest sequenceId still in nodeStates; -1 when nodeStates is empty."""
+    horizon: bool = False
+    """Unreleased nodes remain: the vehicle waits for an update at the decision point."""
+    paused: bool = False
+    actions: tuple[ActionProgress, ...] = ()
+    errors: tuple[ErrorReport, ...] = ()
+
+
 class Telemetry(msgspec.Struct, tag="telemetry", array_like=True, omit_defaults=True):
     """A position report, from ``state`` (full) or ``visualization`` (position only)."""
 
@@ -34,6 +64,8 @@ class Telemetry(msgspec.Struct, tag="telemetry", array_like=True, omit_defaults=
     occupancy: int = 0
     order_id: str = ""
     last_node_id: str = ""
+    progress: Progress | None = None
+    """Only on states that carry an order, action states or errors with references."""
 
 
 class ConnectionChanged(msgspec.Struct, tag="connection", array_like=True):

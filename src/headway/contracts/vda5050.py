@@ -10,7 +10,7 @@ map frames) is described in ``docs/protocol.md``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -176,6 +176,86 @@ class Visualization(_Wire, kw_only=True):
     velocity: Velocity | None = None
 
 
+BlockingType = Literal["NONE", "SOFT", "HARD"]
+ParameterValue = bool | float | str | list[Any] | dict[str, Any]
+
+
+class ActionParameter(_Wire, kw_only=True):
+    key: str
+    value: ParameterValue
+
+
+class Action(_Wire, kw_only=True):
+    """An action on a node or edge of an order, or an instant action."""
+
+    action_type: str
+    action_id: Identifier
+    blocking_type: BlockingType
+    action_description: str | None = None
+    action_parameters: list[ActionParameter] | None = None
+
+    def parameter(self, key: str) -> ParameterValue | None:
+        for item in self.action_parameters or ():
+            if item.key == key:
+                return item.value
+        return None
+
+
+class OrderNodePosition(_Wire, kw_only=True):
+    x: float
+    y: float
+    map_id: str
+    theta: Annotated[float, msgspec.Meta(ge=-3.14159265359, le=3.14159265359)] | None = None
+    allowed_deviation_x_y: Annotated[float, msgspec.Meta(ge=0.0)] | None = msgspec.field(
+        default=None, name="allowedDeviationXY"
+    )
+    allowed_deviation_theta: float | None = None
+    map_description: str | None = None
+
+
+class Node(_Wire, kw_only=True):
+    node_id: Identifier
+    sequence_id: NonNegInt
+    released: bool
+    actions: list[Action]
+    node_description: str | None = None
+    node_position: OrderNodePosition | None = None
+
+
+class Edge(_Wire, kw_only=True):
+    edge_id: Identifier
+    sequence_id: NonNegInt
+    released: bool
+    start_node_id: Identifier
+    end_node_id: Identifier
+    actions: list[Action]
+    edge_description: str | None = None
+    max_speed: float | None = None
+    length: Annotated[float, msgspec.Meta(ge=0.0)] | None = None
+
+
+class Order(_Wire, kw_only=True):
+    header_id: NonNegInt
+    timestamp: str
+    version: str
+    manufacturer: Identifier
+    serial_number: Identifier
+    order_id: Identifier
+    order_update_id: NonNegInt
+    nodes: list[Node]
+    edges: list[Edge]
+    zone_set_id: str | None = None
+
+
+class InstantActions(_Wire, kw_only=True):
+    header_id: NonNegInt
+    timestamp: str
+    version: str
+    manufacturer: Identifier
+    serial_number: Identifier
+    actions: list[Action]
+
+
 def topic(manufacturer: str, serial_number: str, name: str) -> str:
     """The MQTT topic of one vehicle's message stream, e.g. ``uagv/v2/acme/v0001/state``."""
     return f"{INTERFACE}/{MAJOR}/{manufacturer}/{serial_number}/{name}"
@@ -210,4 +290,6 @@ def parse_timestamp(text: str) -> float:
 state_decoder = msgspec.json.Decoder(State)
 connection_decoder = msgspec.json.Decoder(Connection)
 visualization_decoder = msgspec.json.Decoder(Visualization)
+order_decoder = msgspec.json.Decoder(Order)
+instant_actions_decoder = msgspec.json.Decoder(InstantActions)
 encoder = msgspec.json.Encoder()

@@ -41,6 +41,43 @@ class Metrics:
         self.auth_failures = Counter(
             "headway_auth_failures", "Refused logins and tokens", ["reason"], registry=r
         )
+        self.commands_submitted = Counter(
+            "headway_commands_submitted", "Commands accepted from callers", ["kind"], registry=r
+        )
+        self.command_sends = Counter(
+            "headway_command_sends",
+            "Messages sent to vehicles for commands, first sends and retries",
+            ["attempt"],
+            registry=r,
+        )
+        self.command_send_failures = Counter(
+            "headway_command_send_failures",
+            "Sends the MQTT link refused (broker unreachable)",
+            registry=r,
+        )
+        self.commands_ended = Counter(
+            "headway_commands_ended", "Commands that reached a final status", ["status"], registry=r
+        )
+        self.command_ack_seconds = Histogram(
+            "headway_command_ack_seconds",
+            "From a command being accepted to the vehicle acknowledging (or refusing) it",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.command_breaker_transitions = Counter(
+            "headway_command_breaker_transitions",
+            "Per-vehicle circuit breakers opening and closing",
+            ["to"],
+            registry=r,
+        )
+        self.command_breakers_open = Gauge(
+            "headway_command_breakers_open",
+            "Vehicles whose circuit breaker is open or half open",
+            registry=r,
+        )
+        self.commands_in_flight = Gauge(
+            "headway_commands_in_flight", "Commands held by this commander, not ended", registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

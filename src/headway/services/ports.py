@@ -12,6 +12,7 @@ from typing import Protocol
 
 from headway.contracts.events import DeadLetter
 from headway.domain.alerts import Alert
+from headway.domain.commands import Command, CommandKind, CommandStatus
 from headway.domain.vehicles import VehicleState, VehicleStatus
 
 
@@ -135,3 +136,108 @@ class VehicleRegistry(Protocol):
     def register(self, manufacturer: str, serial: str) -> None: ...
 
     def all(self) -> list[tuple[str, str]]: ...
+
+
+class StaleCommand(Exception):
+    """A save lost a race: someone saved a newer version first. Reload and decide again."""
+
+
+class DuplicateCommand(Exception):
+    """A command with this id already exists."""
+
+
+class CommandStore(Protocol):
+    """Durable command records: the source of truth for every command's status.
+
+    Saves are compare-and-set on ``Command.version``, so the commander's sender and its
+    tracker (possibly in different processes) never overwrite each other's moves.
+    """
+
+    async def create(self, command: Command) -> tuple[Command, bool]:
+        """Store a new command and give it the next ``seq`` of its vehicle.
+
+        If a command with the same non-empty ``idempotency_key`` exists, store nothing
+        and return that one with False.
+        """
+        ...
+
+    async def get(self, command_id: str) -> Command | None: ...
+
+    async def save(self, command: Command) -> Command:
+        """Store ``command`` as the next version of the stored one and return it (with
+        ``version`` bumped); raises StaleCommand if the stored version is not
+        ``command.version``."""
+        ...
+
+    async def open_for_vehicles(self, vehicle_ids: Sequence[str]) -> dict[str, list[Command]]:
+        """The vehicles' commands that have not ended, each list in ``seq`` order; vehicles
+        without any are left out."""
+        ...
+
+    async def query(
+        self,
+        vehicle_id: str | None = None,
+        status: CommandStatus | None = None,
+        kind: CommandKind | None = None,
+        before: str = "",
+        limit: int = 100,
+    ) -> list[Command]:
+        """Newest first (ids sort by creation time), with ids below ``before`` if given."""
+        ...
+
+    async def stale(self, updated_before: float, limit: int) -> list[Command]:
+        """Commands not ended and not saved since ``updated_before``: the sweeper puts
+        them back on the queue in case their queue entry was lost."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    entry_id: str
+    vehicle_id: str
+    command_id: str
+    deliveries: int = 1
+
+
+class CommandQueue(Protocol):
+    """Work for the commanders: each entry is delivered to one consumer and stays pending
+    until acknowledged; entries of a consumer that went silent can be claimed by another.
+    """
+
+    async def put(self, vehicle_id: str, command_id: str) -> str: ...
+
+    async def take(self, consumer: str, max_entries: int, block_s: float) -> list[QueueEntry]:
+        """New entries for ``consumer``; waits up to ``block_s`` when there are none."""
+        ...
+
+    async def pending(self, consumer: str) -> list[QueueEntry]:
+        """Entries delivered to ``consumer`` and not yet acknowledged (after a restart)."""
+        ...
+
+    async def reclaim(self, consumer: str, min_idle_s: float, max_entries: int) -> list[QueueEntry]:
+        """Take over entries pending with any consumer for at least ``min_idle_s``."""
+        ...
+
+    async def touch(self, consumer: str, entry_ids: Sequence[str]) -> None:
+        """Reset the idle time of entries ``consumer`` is still working on."""
+        ...
+
+    async def ack(self, entry_ids: Sequence[str]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class LinkDown(Exception):
+    """The platform's own link to the vehicles (the MQTT broker) is down."""
+
+
+class CommandLink(Protocol):
+    """Sends VDA 5050 messages to vehicles (MQTT, QoS 1)."""
+
+    @property
+    def up(self) -> bool: ...
+
+    async def send(self, manufacturer: str, serial: str, message: str, payload: bytes) -> None:
+        """Hand one message (``order`` or ``instantActions``) to the broker; raises
+        LinkDown when it cannot."""
+        ...

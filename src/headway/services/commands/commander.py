@@ -1,0 +1,525 @@
+"""The commander: carries every queued command to the vehicle and tracks it to its end.
+
+Two loops share one process:
+
+* the **sender** takes entries from the command queue and holds them (pending, not
+  acknowledged to the queue) until their command has ended. For each vehicle with held
+  commands it asks ``scheduling.plan_vehicle`` what may go now, and sends: the record is
+  saved as ``sent`` *before* the message is published, so a crash in between causes a
+  resend, never a send the record does not know of. Retries back off with jitter; a
+  circuit breaker per vehicle stops sends to a vehicle that does not answer.
+* the **tracker** consumes vehicle states from the event log in its own consumer group
+  and moves the vehicle's open commands on (``tracking.observe``), committing its
+  offsets only after the records are saved.
+
+Records are the only shared truth: every save is compare-and-set on the record's
+version, so senders and trackers in different processes never undo each other's moves.
+Nothing is applied twice on a vehicle because a resend carries the same ``orderId`` and
+``orderUpdateId`` or the same ``actionId``, which VDA 5050 vehicles ignore when they
+already hold them. ``docs/commands.md`` is the design note.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import os
+import random
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import msgspec
+
+from headway.contracts.events import TELEMETRY_TOPIC, DeadLetter, Telemetry, event_decoder
+from headway.contracts.vda5050 import (
+    InstantActions,
+    Order,
+    encoder,
+    instant_actions_decoder,
+    order_decoder,
+    timestamp_now,
+)
+from headway.domain.commands import (
+    INSTANT_KINDS,
+    UNACKNOWLEDGED,
+    Command,
+    CommandKind,
+    CommandStatus,
+    OrderPlan,
+    transition,
+)
+from headway.services.commands.breaker import BreakerPolicy, Breakers, BreakerState
+from headway.services.commands.errors import NotTranslatable
+from headway.services.commands.scheduling import Do, RetryPolicy, Step, plan_vehicle
+from headway.services.commands.tracking import VehicleReport, observe
+from headway.services.commands.translate import Position, Translator
+from headway.services.metrics import Metrics
+from headway.services.ports import (
+    CommandLink,
+    CommandQueue,
+    CommandStore,
+    DeadLetters,
+    EventLog,
+    LinkDown,
+    LiveState,
+    QueueEntry,
+    StaleCommand,
+)
+
+log = logging.getLogger(__name__)
+
+
+def default_name() -> str:
+    return f"commander-{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class CommanderConfig:
+    name: str = field(default_factory=default_name)
+    """Consumer name in the queue; a restarted commander with the same name picks up
+    its own pending entries at once, another one claims them after ``reclaim_idle_s``."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    group: str = "commander"
+    telemetry_topic: str = TELEMETRY_TOPIC
+    batch: int = 500
+    take_block_s: float = 0.05
+    recheck_s: float = 0.5
+    """How often commands waiting on others (maybe held elsewhere) are looked at again."""
+    touch_every_s: float = 5.0
+    reclaim_every_s: float = 5.0
+    reclaim_idle_s: float = 30.0
+    sweep_every_s: float = 10.0
+    stale_after_s: float = 60.0
+    seed: int | None = None
+
+
+@dataclass
+class CommanderStats:
+    sends: int = 0
+    retries: int = 0
+    link_failures: int = 0
+    reports: int = 0
+    conflicts: int = 0
+    requeued: int = 0
+    reclaimed: int = 0
+    ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Commander:
+    def __init__(
+        self,
+        store: CommandStore,
+        queue: CommandQueue,
+        link: CommandLink,
+        log_: EventLog,
+        live: LiveState,
+        translator: Translator,
+        dead_letters: DeadLetters,
+        metrics: Metrics,
+        config: CommanderConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or CommanderConfig()
+        self._store = store
+        self._queue = queue
+        self._link = link
+        self._log = log_
+        self._live = live
+        self._translator = translator
+        self._dead = dead_letters
+        self._metrics = metrics
+        self._clock = clock
+        self._rng = random.Random(self.config.seed)
+        self.breakers = Breakers(self.config.breaker, self._breaker_changed)
+        self.stats = CommanderStats()
+        self._held: dict[str, QueueEntry] = {}
+        self._by_vehicle: dict[str, set[str]] = defaultdict(set)
+        self._dirty: set[str] = set()
+        self._timers: list[tuple[float, str]] = []
+        self._wake_at: dict[str, float] = {}
+        self._awaiting: dict[str, tuple[str, float]] = {}
+        """Command id to (vehicle, end of its ack window) for the attempt in flight."""
+        self._headers: dict[tuple[str, str], int] = defaultdict(int)
+        self._spare: list[str] = []
+        """Entries of commands held twice, to acknowledge at the next turn."""
+        self._ended_here: set[str] = set()
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send and track until ``stop`` is set. Cancelling the task stops it abruptly,
+        as a crash would: what it held is claimed again after a restart."""
+        self._running = True
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._send_loop(stop), name=f"{self.config.name}-send")
+                group.create_task(self._track_loop(stop), name=f"{self.config.name}-track")
+        finally:
+            self._running = False
+
+    def poke(self, vehicle_id: str) -> None:
+        """Look at this vehicle's commands at the next turn of the send loop."""
+        self._dirty.add(vehicle_id)
+
+    # ---------------------------------------------------------------- sender
+
+    async def _send_loop(self, stop: asyncio.Event) -> None:
+        config = self.config
+        for entry in await self._queue.pending(config.name):
+            self._hold(entry)
+        now = self._clock()
+        next_touch = now + config.touch_every_s
+        next_reclaim = now
+        next_recheck = now + config.recheck_s
+        next_sweep = now
+        while not stop.is_set():
+            wait = config.take_block_s
+            if self._timers:
+                wait = max(min(wait, self._timers[0][0] - self._clock()), 0.0)
+            if self._dirty:
+                wait = 0.0
+            for entry in await self._queue.take(config.name, config.batch, wait):
+                self._hold(entry)
+            now = self._clock()
+            if now >= next_reclaim:
+                next_reclaim = now + config.reclaim_every_s
+                claimed = await self._queue.reclaim(
+                    config.name, config.reclaim_idle_s, config.batch
+                )
+                for entry in claimed:
+                    self.stats.reclaimed += 1
+                    self._hold(entry)
+            if now >= next_touch:
+                next_touch = now + config.touch_every_s
+                await self._queue.touch(config.name, [e.entry_id for e in self._held.values()])
+            if now >= next_recheck:
+                next_recheck = now + config.recheck_s
+                self._dirty.update(self._by_vehicle)
+            while self._timers and self._timers[0][0] <= now:
+                _, due = heapq.heappop(self._timers)
+                if self._wake_at.get(due, now) <= now:
+                    self._wake_at.pop(due, None)
+                self._dirty.add(due)
+            if self._dirty:
+                vehicles, self._dirty = self._dirty, set()
+                await self._process(vehicles)
+            if now >= next_sweep:
+                next_sweep = now + config.sweep_every_s
+                await self._sweep(now)
+            self._metrics.commands_in_flight.set(len(self._held))
+
+    def _hold(self, entry: QueueEntry) -> None:
+        known = self._held.get(entry.command_id)
+        if known is not None and known.entry_id != entry.entry_id:
+            # The same command queued twice (sweeper, idempotent retry): one entry is enough.
+            self._spare.append(entry.entry_id)
+            return
+        self._held[entry.command_id] = entry
+        self._by_vehicle[entry.vehicle_id].add(entry.command_id)
+        self._dirty.add(entry.vehicle_id)
+
+    async def _process(self, vehicles: Iterable[str]) -> None:
+        ids = [v for v in vehicles if v in self._by_vehicle]
+        if not ids:
+            return
+        found = await self._store.open_for_vehicles(ids)
+        done_entries: list[str] = self._spare
+        self._spare = []
+        for vehicle_id in ids:
+            commands = found.get(vehicle_id, [])
+            done_entries += self._release_ended(vehicle_id, commands)
+            if vehicle_id in self._by_vehicle:
+                await self._drive_vehicle(vehicle_id, commands)
+            for command_id in list(self._by_vehicle.get(vehicle_id, ())):
+                entry = self._held.get(command_id)
+                if entry is not None and command_id in self._ended_here:
+                    done_entries.append(entry.entry_id)
+                    self._release(command_id)
+        self._ended_here.clear()
+        if done_entries:
+            await self._queue.ack(done_entries)
+
+    def _release_ended(self, vehicle_id: str, commands: list[Command]) -> list[str]:
+        """Learn from the records how the vehicle answered, and return the entries of
+        held commands that need no more sending (acknowledged or ended)."""
+        now = self._clock()
+        by_id = {c.id: c for c in commands}
+        for command_id, (owner, window_end) in list(self._awaiting.items()):
+            if owner != vehicle_id:
+                continue
+            command = by_id.get(command_id)
+            if command is None or command.status not in UNACKNOWLEDGED:
+                # Answered: the vehicle is reachable.
+                del self._awaiting[command_id]
+                self.breakers.success(vehicle_id)
+            elif now >= window_end:
+                del self._awaiting[command_id]
+                self.breakers.failure(vehicle_id, now)
+        waiting = {c.id for c in commands if c.status in UNACKNOWLEDGED}
+        released: list[str] = []
+        for command_id in list(self._by_vehicle.get(vehicle_id, ())):
+            if command_id not in waiting:
+                # Acknowledged or ended: the tracker carries it on from here.
+                released.append(self._held[command_id].entry_id)
+                self._release(command_id)
+        return released
+
+    def _release(self, command_id: str) -> None:
+        entry = self._held.pop(command_id, None)
+        if entry is None:
+            return
+        bucket = self._by_vehicle.get(entry.vehicle_id)
+        if bucket is not None:
+            bucket.discard(command_id)
+            if not bucket:
+                del self._by_vehicle[entry.vehicle_id]
+        self._awaiting.pop(command_id, None)
+
+    async def _drive_vehicle(self, vehicle_id: str, commands: list[Command]) -> None:
+        now = self._clock()
+        held = self._by_vehicle.get(vehicle_id, set())
+        may_send = self.breakers.allows(vehicle_id, now)
+        plan = plan_vehicle(commands, now, held, may_send, self.config.retry)
+        wake = plan.wake_at
+        breaker = self.breakers.of(vehicle_id)
+        if breaker.state is BreakerState.OPEN:
+            wake = breaker.open_until if wake is None else min(wake, breaker.open_until)
+        for step in plan.steps:
+            await self._apply(step, now)
+        if wake is not None:
+            scheduled = self._wake_at.get(vehicle_id)
+            if scheduled is None or wake < scheduled or scheduled <= now:
+                self._wake_at[vehicle_id] = wake
+                heapq.heappush(self._timers, (wake, vehicle_id))
+
+    async def _apply(self, step: Step, now: float) -> None:
+        command = step.command
+        if step.do is Do.SEND:
+            await self._send(command, now)
+        elif step.do is Do.EXPIRE:
+            await self._end(command, CommandStatus.EXPIRED, now, step.note)
+        else:
+            await self._end(command, CommandStatus.CANCELLED, now, step.note)
+
+    async def _send(self, command: Command, now: float) -> None:
+        vehicle_id = command.vehicle_id
+        if not self.breakers.allows(vehicle_id, now):
+            return
+        first = not command.message
+        try:
+            ready = await self._materialise(command) if first else command
+        except NotTranslatable as exc:
+            await self._end(command, CommandStatus.FAILED, now, str(exc))
+            return
+        if ready is None:
+            return
+        attempts = command.attempts + 1
+        delay = self.config.retry.delay(attempts, self._rng)
+        moved = transition(
+            ready,
+            CommandStatus.SENT,
+            now,
+            attempts=attempts,
+            next_attempt_at=now + delay,
+        )
+        try:
+            saved = await self._store.save(moved)
+        except StaleCommand:
+            self.stats.conflicts += 1
+            self._dirty.add(vehicle_id)
+            return
+        message = "instantActions" if saved.kind in INSTANT_KINDS else "order"
+        payload = self._stamp(saved, message)
+        try:
+            await self._link.send(saved.manufacturer, vehicle_id, message, payload)
+        except LinkDown:
+            self.stats.link_failures += 1
+            self._metrics.command_send_failures.inc()
+            return
+        self.breakers.sent(vehicle_id)
+        self._awaiting[saved.id] = (vehicle_id, saved.next_attempt_at)
+        self.stats.sends += 1
+        if attempts > 1:
+            self.stats.retries += 1
+        self._metrics.command_sends.labels("first" if attempts == 1 else "retry").inc()
+
+    async def _materialise(self, command: Command) -> Command | None:
+        """The command with its VDA 5050 message built; None if it cannot be built yet."""
+        if command.kind in INSTANT_KINDS:
+            return replace(command, message=encoder.encode(self._translator.instant(command)))
+        if command.kind is CommandKind.UPDATE:
+            return await self._materialise_update(command)
+        state = await self._live.get(command.vehicle_id)
+        if state is None:
+            return None
+        order, plan = self._translator.new_order(
+            command, Position(state.last_node_id, state.x, state.y)
+        )
+        return _with_message(command, encoder.encode(order), plan, order.order_update_id)
+
+    async def _materialise_update(self, command: Command) -> Command | None:
+        base = await self._store.get(command.params.order_command_id)
+        if base is None or base.plan is None:
+            raise NotTranslatable("the order it updates was never sent to the vehicle")
+        if base.status in (CommandStatus.REJECTED, CommandStatus.EXPIRED):
+            raise NotTranslatable(f"the order it updates ended {base.status}")
+        chain = [base]
+        for other in await self._store.query(
+            vehicle_id=command.vehicle_id, kind=CommandKind.UPDATE, limit=1000
+        ):
+            if (
+                other.id != command.id
+                and other.params.order_command_id == base.id
+                and other.plan is not None
+            ):
+                chain.append(other)
+        taken = [c for c in chain if c.status is not CommandStatus.REJECTED]
+        previous = max(taken, key=lambda c: c.order_update_id)
+        assert previous.plan is not None
+        update_id = max(c.order_update_id for c in chain) + 1
+        order, plan = self._translator.update(command, base.order_id, update_id, previous.plan)
+        return _with_message(command, encoder.encode(order), plan, update_id)
+
+    def _stamp(self, command: Command, message: str) -> bytes:
+        """The stored message with this send's headerId and timestamp."""
+        key = (command.vehicle_id, message)
+        header_id = self._headers[key]
+        self._headers[key] = header_id + 1
+        stamped: Order | InstantActions
+        if message == "order":
+            stamped = order_decoder.decode(command.message)
+        else:
+            stamped = instant_actions_decoder.decode(command.message)
+        stamped.header_id = header_id
+        stamped.timestamp = timestamp_now()
+        return encoder.encode(stamped)
+
+    async def _end(self, command: Command, status: CommandStatus, now: float, note: str) -> None:
+        self._awaiting.pop(command.id, None)
+        try:
+            saved = await self._store.save(transition(command, status, now, note))
+        except StaleCommand:
+            self.stats.conflicts += 1
+            self._dirty.add(command.vehicle_id)
+            return
+        self._ended(saved, now)
+        self._ended_here.add(saved.id)
+
+    def _ended(self, command: Command, now: float) -> None:
+        self.stats.ended[command.status.value] += 1
+        self._metrics.commands_ended.labels(command.status.value).inc()
+        if command.status in (
+            CommandStatus.EXPIRED,
+            CommandStatus.REJECTED,
+            CommandStatus.FAILED,
+        ):
+            self._metrics.dead_letters.labels("command", command.status.value).inc()
+            self._dead.add(
+                DeadLetter(
+                    source="command",
+                    reason=command.status.value,
+                    detail=f"{command.kind} for {command.vehicle_id}: {command.reason}"[:500],
+                    received_at=now,
+                    key=command.id,
+                )
+            )
+
+    async def _sweep(self, now: float) -> None:
+        """Queue again what no one seems to be working on (a lost queue entry)."""
+        stale = await self._store.stale(now - self.config.stale_after_s, self.config.batch)
+        for command in stale:
+            if command.id in self._held or command.status not in UNACKNOWLEDGED:
+                continue
+            await self._queue.put(command.vehicle_id, command.id)
+            self.stats.requeued += 1
+
+    def _breaker_changed(self, vehicle_id: str, state: BreakerState) -> None:
+        self._metrics.command_breaker_transitions.labels(state.value).inc()
+        counts = self.breakers.counts()
+        self._metrics.command_breakers_open.set(
+            counts[BreakerState.OPEN] + counts[BreakerState.HALF_OPEN]
+        )
+        log.info("circuit breaker of %s is now %s", vehicle_id, state.value)
+
+    # ---------------------------------------------------------------- tracker
+
+    async def _track_loop(self, stop: asyncio.Event) -> None:
+        consumer = self._log.consumer(self.config.group, [self.config.telemetry_topic])
+        try:
+            while not stop.is_set():
+                records = await consumer.poll(4 * self.config.batch, self.config.take_block_s)
+                if not records:
+                    continue
+                reports: dict[str, list[VehicleReport]] = defaultdict(list)
+                for record in records:
+                    try:
+                        event = event_decoder.decode(record.value)
+                    except msgspec.DecodeError:
+                        continue
+                    if isinstance(event, Telemetry) and event.progress is not None:
+                        reports[event.vehicle_id].append(
+                            VehicleReport(
+                                event.vehicle_id,
+                                event.received_at,
+                                event.order_id,
+                                event.driving,
+                                event.progress,
+                            )
+                        )
+                if reports:
+                    self.stats.reports += sum(len(r) for r in reports.values())
+                    found = await self._store.open_for_vehicles(list(reports))
+                    for vehicle_id, commands in found.items():
+                        await self._track(vehicle_id, commands, reports[vehicle_id])
+                await consumer.commit()
+        finally:
+            await consumer.close()
+
+    async def _track(
+        self, vehicle_id: str, commands: list[Command], reports: Sequence[VehicleReport]
+    ) -> None:
+        for report in reports:
+            for _ in range(5):
+                try:
+                    commands = await self._apply_report(commands, report)
+                    break
+                except StaleCommand:
+                    self.stats.conflicts += 1
+                    found = await self._store.open_for_vehicles([vehicle_id])
+                    commands = found.get(vehicle_id, [])
+            if not commands:
+                return
+
+    async def _apply_report(self, commands: list[Command], report: VehicleReport) -> list[Command]:
+        changed = observe(commands, report)
+        if not changed:
+            return commands
+        by_id = {c.id: c for c in commands}
+        for command in changed:
+            saved = await self._store.save(command)
+            by_id[saved.id] = saved
+            previous = next(c for c in commands if c.id == saved.id)
+            if previous.status in UNACKNOWLEDGED:
+                accepted = saved.at(CommandStatus.ACKNOWLEDGED) or saved.at(CommandStatus.REJECTED)
+                if accepted is not None:
+                    self._metrics.command_ack_seconds.observe(max(accepted - saved.created_at, 0))
+            if saved.final:
+                self._ended(saved, report.at)
+        self.poke(report.vehicle_id)
+        return sorted((c for c in by_id.values() if not c.final), key=lambda c: c.seq)
+
+
+def _with_message(command: Command, message: bytes, plan: OrderPlan, update_id: int) -> Command:
+    return replace(command, message=message, plan=plan, order_update_id=update_id)

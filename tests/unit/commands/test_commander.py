@@ -1,0 +1,190 @@
+"""The commander against a fake fleet: delivery, retries, expiry, breaker, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from headway.domain.commands import CommandKind, CommandParams, CommandStatus, StopVisit
+from headway.network.cch_router import CCHRouter
+from headway.network.graph import RoadNetwork
+from headway.services.commands.breaker import BreakerState
+from headway.services.commands.service import CommandRequest
+
+from .fakes import FAST, Rig
+
+K, S = CommandKind, CommandStatus
+PAUSE = CommandRequest(K.PAUSE)
+RESUME = CommandRequest(K.RESUME)
+
+
+@pytest.fixture
+async def rig(town: RoadNetwork, town_router: CCHRouter) -> AsyncIterator[Rig]:
+    rig = Rig(town, town_router)
+    await rig.setup()
+    yield rig
+    await rig.close()
+
+
+def statuses(commands: list[object]) -> list[str]:
+    return [f"{c.kind} {c.status}" for c in commands]  # type: ignore[attr-defined]
+
+
+async def test_commands_are_delivered_in_order_and_tracked_to_the_end(rig: Rig) -> None:
+    rig.commander()
+    stop = str(rig.town.stops[7].id)
+    requests = [
+        CommandRequest(K.DRIVE, CommandParams(stops=(StopVisit(stop),))),
+        PAUSE,
+        RESUME,
+        CommandRequest(K.HOLD, CommandParams(duration_s=20.0)),
+        CommandRequest(K.CHARGE, CommandParams(target_pct=80.0)),
+    ]
+    ids = [(await rig.submit("v1", r)).id for r in requests]
+    ended = await rig.settle(ids)
+    assert statuses(ended) == [
+        "drive done",
+        "pause done",
+        "resume done",
+        "hold done",
+        "charge done",
+    ]
+    vehicle = rig.fleet.vehicles["v1"]
+    assert vehicle.applied == [
+        f"order:{ids[0]}:0",
+        f"action:{ids[1]}",
+        f"action:{ids[2]}",
+        f"action:{ids[3]}",
+        f"order:{ids[4]}:0",
+    ]
+    assert all(c.attempts == 1 for c in ended)
+    assert [t.status for t in ended[0].history] == [
+        S.ACCEPTED,
+        S.SENT,
+        S.ACKNOWLEDGED,
+        S.RUNNING,
+        S.DONE,
+    ]
+
+
+async def test_a_lost_message_is_sent_again_until_acknowledged(rig: Rig) -> None:
+    rig.commander()
+    rig.fleet.silent.add("v2")
+    command = await rig.submit("v2", PAUSE)
+    while len(await rig.store.query(vehicle_id="v2")) and (
+        (await rig.store.get(command.id)).attempts < 2  # type: ignore[union-attr]
+    ):
+        await asyncio.sleep(0.01)
+    rig.fleet.silent.clear()
+    (ended,) = await rig.settle([command.id])
+    assert ended.status is S.DONE
+    assert ended.attempts >= 2
+    assert rig.fleet.vehicles["v2"].applied == [f"action:{command.id}"]
+
+
+async def test_a_silent_vehicle_opens_its_breaker_and_commands_expire(rig: Rig) -> None:
+    commander, _ = rig.commander()
+    rig.fleet.silent.add("v3")
+    short = CommandRequest(K.PAUSE, ttl_s=1.0)
+    first = await rig.submit("v3", short)
+    second = await rig.submit("v3", CommandRequest(K.RESUME, ttl_s=1.0))
+    ended = await rig.settle([first.id, second.id])
+    assert statuses(ended) == ["pause expired", "resume expired"]
+    assert ended[0].reason.startswith("not acknowledged after")
+    assert ended[1].reason == "expired before it could be sent"
+    assert commander.breakers.state("v3") is not BreakerState.CLOSED
+    letters = [d for d in await rig.dead.recent(10) if d.source == "command"]
+    assert {(d.reason, d.key) for d in letters} == {("expired", first.id), ("expired", second.id)}
+    assert rig.fleet.vehicles["v3"].applied == []
+
+
+async def test_the_breaker_opens_probes_and_closes_when_the_vehicle_answers(rig: Rig) -> None:
+    seen: list[str] = []
+    commander, _ = rig.commander()
+    rig.fleet.silent.add("v1")
+    command = await rig.submit("v1", CommandRequest(K.PAUSE, ttl_s=30.0))
+    for _ in range(500):
+        seen.append(commander.breakers.state("v1").value)
+        if commander.breakers.state("v1") is BreakerState.OPEN:
+            break
+        await asyncio.sleep(0.01)
+    assert commander.breakers.state("v1") is BreakerState.OPEN
+    sends_while_open = len(rig.fleet.received)
+    rig.fleet.silent.clear()
+    (ended,) = await rig.settle([command.id])
+    assert ended.status is S.DONE
+    for _ in range(200):
+        if commander.breakers.state("v1") is BreakerState.CLOSED:
+            break
+        await asyncio.sleep(0.01)
+    assert commander.breakers.state("v1") is BreakerState.CLOSED
+    assert len(rig.fleet.received) == sends_while_open + 1, "one probe closed it"
+    transitions = rig.metrics.command_breaker_transitions
+    assert transitions.labels("open")._value.get() >= 1
+    assert transitions.labels("closed")._value.get() >= 1
+
+
+async def test_a_killed_commander_loses_nothing_and_repeats_nothing(rig: Rig) -> None:
+    sent: list[str] = []
+
+    def note(serial: str, message: str, body: dict[str, object]) -> None:
+        sent.append(serial)
+
+    rig.fleet.on_receive = note
+    first, task = rig.commander()
+    ids = []
+    for round_ in range(10):
+        for serial in rig.serials:
+            request = PAUSE if round_ % 2 == 0 else RESUME
+            ids.append((await rig.submit(serial, request)).id)
+    while len(sent) < 5:
+        await asyncio.sleep(0.001)
+    task.cancel()  # as abrupt as a crash: no clean-up, entries stay pending
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not first.running
+    rig.commander(replace(FAST, name="commander-b"))
+    ended = await rig.settle(ids)
+    assert all(c.status is S.DONE for c in ended)
+    for serial in rig.serials:
+        applied = rig.fleet.vehicles[serial].applied
+        mine = [f"action:{c.id}" for c in ended if c.vehicle_id == serial]
+        assert applied == mine, "each once, in submission order"
+    assert await rig.queue.pending("commander-a") == []
+
+
+async def test_a_restart_under_the_same_name_picks_up_its_own_entries(rig: Rig) -> None:
+    rig.fleet.up = False
+    _, task = rig.commander()
+    command = await rig.submit("v1", PAUSE)
+    while not await rig.queue.pending("commander-a"):
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    rig.fleet.up = True
+    rig.commander(replace(FAST, reclaim_idle_s=3600.0))
+    (ended,) = await rig.settle([command.id])
+    assert ended.status is S.DONE
+
+
+async def test_a_command_that_cannot_be_built_fails_with_the_reason(rig: Rig) -> None:
+    rig.commander()
+    base = await rig.submit(
+        "v1", CommandRequest(K.DRIVE, CommandParams(stops=(StopVisit(str(rig.town.stops[2].id)),)))
+    )
+    await rig.settle([base.id])
+    update = await rig.submit(
+        "v1",
+        CommandRequest(
+            K.UPDATE,
+            CommandParams(stops=(StopVisit(str(rig.town.stops[9].id)),), order_command_id=base.id),
+        ),
+    )
+    (ended,) = await rig.settle([update.id])
+    assert ended.status is S.DONE
+    assert ended.order_id == base.order_id
+    assert ended.order_update_id == 1
