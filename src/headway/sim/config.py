@@ -59,6 +59,37 @@ class VehicleSpec:
 
 
 @dataclass(frozen=True)
+class LinkFaults:
+    """Trouble on the radio link, drawn per message (wall-clock delays).
+
+    ``drop_in`` and ``drop_out`` are the shares of messages lost towards the vehicle
+    (orders, instant actions) and from it (states); ``duplicate`` and ``delay`` apply
+    both ways.
+    """
+
+    drop_in: float = 0.0
+    drop_out: float = 0.0
+    duplicate: float = 0.0
+    delay: float = 0.0
+    delay_s: tuple[float, float] = (0.1, 0.5)
+
+    def __post_init__(self) -> None:
+        for name in ("drop_in", "drop_out", "duplicate", "delay"):
+            share = getattr(self, name)
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} is a share of messages: 0 to 1, got {share}")
+        low, high = self.delay_s
+        if not 0.0 <= low <= high:
+            raise ValueError(
+                f"delay_s must be (low, high) with 0 <= low <= high, got {self.delay_s}"
+            )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.drop_in or self.drop_out or self.duplicate or self.delay)
+
+
+@dataclass(frozen=True)
 class SimConfig:
     vehicles: int = 50
     speedup: float = 1.0
@@ -76,6 +107,9 @@ class SimConfig:
     keepalive_s: int = 45
     connect_batch: int = 100
     connect_timeout_s: float = 10.0
+    link_faults: LinkFaults = field(default_factory=LinkFaults)
+    commands: bool = True
+    """Listen for orders and instant actions from the platform."""
 
     def __post_init__(self) -> None:
         if self.vehicles < 1 or self.vehicles > 9999:

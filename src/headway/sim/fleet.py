@@ -19,20 +19,36 @@ import asyncio
 import contextlib
 import logging
 import math
+import random
 import signal
 from typing import get_args
 
-from headway.contracts.vda5050 import topic
-from headway.sim.config import FaultRates, SimConfig, VehicleSpec
+import msgspec
+
+from headway.contracts.vda5050 import (
+    Error,
+    instant_actions_decoder,
+    order_decoder,
+    topic,
+)
+from headway.sim.config import FaultRates, LinkFaults, SimConfig, VehicleSpec
 from headway.sim.errors import LinkError
 from headway.sim.faults import FaultKind
-from headway.sim.link import VehicleLink, quiet_gmqtt
+from headway.sim.link import CommandInbox, VehicleLink, quiet_gmqtt
 from headway.sim.messages import HeaderIds, MessageFactory
 from headway.sim.model import FleetModel
 from headway.sim.roads import RoadMap, Router
 from headway.sim.stats import SimStats
 
-__all__ = ["FaultRates", "FleetSimulator", "SimConfig", "SimStats", "VehicleSpec", "run_sim"]
+__all__ = [
+    "FaultRates",
+    "FleetSimulator",
+    "LinkFaults",
+    "SimConfig",
+    "SimStats",
+    "VehicleSpec",
+    "run_sim",
+]
 
 _LOG = logging.getLogger(__name__)
 _CONNECT_ATTEMPTS = 3
@@ -71,11 +87,19 @@ class FleetSimulator:
         self._tick_s = min(intervals)
         self._ticker: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        self.link_faults = config.link_faults
+        """Trouble on every vehicle's radio link; change it at any time (``impair``)."""
+        self._link_rng = random.Random(f"{config.seed}/link")
+        self._inbox: CommandInbox | None = None
+        if config.commands:
+            self._inbox = CommandInbox(maker, config.mqtt_host, config.mqtt_port, self._on_command)
 
     async def start(self) -> None:
         """Connect every vehicle, in concurrent batches; returns once all are ONLINE."""
         quiet_gmqtt()
         indices = range(len(self._links))
+        if self._inbox is not None:
+            await self._inbox.start(self.config.connect_timeout_s)
         try:
             for first in range(0, len(indices), self.config.connect_batch):
                 batch = indices[first : first + self.config.connect_batch]
@@ -88,6 +112,8 @@ class FleetSimulator:
         except BaseException:
             for link in self._links:
                 link.abort()
+            if self._inbox is not None:
+                await self._inbox.stop(_CLOSE_TIMEOUT_S)
             raise
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -109,6 +135,8 @@ class FleetSimulator:
         for first in range(0, len(self._links), self.config.connect_batch):
             batch = self._links[first : first + self.config.connect_batch]
             await asyncio.gather(*(self._close(link) for link in batch))
+        if self._inbox is not None:
+            await self._inbox.stop(_CLOSE_TIMEOUT_S)
 
     async def run_until(self, stop: asyncio.Event) -> None:
         await self.start()
@@ -140,6 +168,66 @@ class FleetSimulator:
         if fault == "connection_lost":
             self._drop(index)
         elif not vehicle.faults.silent:
+            self._publish_state(index)
+
+    def impair(self, faults: LinkFaults) -> None:
+        """From now on, drop, duplicate and delay messages on every vehicle's link."""
+        self.link_faults = faults
+
+    def applied(self, serial: str) -> list[str]:
+        """What took effect on a vehicle, in order (``order:<id>:<update>``,
+        ``action:<id>``): each resend of a command must leave it unchanged."""
+        return list(self.model.vehicles[self._index[serial]].applied)
+
+    def _on_command(self, serial: str, name: str, payload: bytes) -> None:
+        index = self._index.get(serial)
+        if index is None or name not in ("order", "instantActions"):
+            return
+        if not self._links[index].up or self.model.vehicles[index].faults.silent:
+            self.stats.commands_missed += 1
+            return
+        faults, rng = self.link_faults, self._link_rng
+        if faults.any:
+            if rng.random() < faults.drop_in:
+                self.stats.injected["drop_in"] += 1
+                return
+            copies = 1
+            if rng.random() < faults.duplicate:
+                self.stats.injected["duplicate"] += 1
+                copies = 2
+            for _ in range(copies):
+                if rng.random() < faults.delay:
+                    self.stats.injected["delay"] += 1
+                    wait = rng.uniform(*faults.delay_s)
+                    asyncio.get_running_loop().call_later(wait, self._deliver, index, name, payload)
+                else:
+                    self._deliver(index, name, payload)
+            return
+        self._deliver(index, name, payload)
+
+    def _deliver(self, index: int, name: str, payload: bytes) -> None:
+        vehicle = self.model.vehicles[index]
+        if not self._links[index].up or vehicle.faults.silent:
+            self.stats.commands_missed += 1
+            return
+        self.stats.commands_received[name] += 1
+        executor = self.model.orders
+        try:
+            if name == "order":
+                changed = executor.receive_order(vehicle, order_decoder.decode(payload))
+            else:
+                actions = instant_actions_decoder.decode(payload).actions
+                changed = executor.receive_instant(vehicle, actions)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            error = Error(
+                error_type="validationError",
+                error_level="WARNING",
+                error_description=f"{name} message refused: {exc}"[:300],
+            )
+            vehicle.order_errors = [*vehicle.order_errors, error][-8:]
+            changed = True
+        if changed:
+            # VDA 5050: a vehicle reports its state at once when it receives an order.
             self._publish_state(index)
 
     async def _connect_initially(self, index: int) -> None:
@@ -256,6 +344,22 @@ class FleetSimulator:
         vehicle = self.model.vehicles[index]
         vehicle.urgent = False
         payload = self._messages.state(vehicle, self._headers[index].next("state"))
+        faults, rng = self.link_faults, self._link_rng
+        if faults.any:
+            if rng.random() < faults.drop_out:
+                self.stats.injected["drop_out"] += 1
+                return
+            if rng.random() < faults.duplicate:
+                self.stats.injected["duplicate"] += 1
+                self._send_state(index, payload)
+            if rng.random() < faults.delay:
+                self.stats.injected["delay"] += 1
+                wait = rng.uniform(*faults.delay_s)
+                asyncio.get_running_loop().call_later(wait, self._send_state, index, payload)
+                return
+        self._send_state(index, payload)
+
+    def _send_state(self, index: int, payload: bytes) -> None:
         self._count("state", self._links[index].publish(self._state_topics[index], payload))
 
     def _publish_visualization(self, index: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 from headway.contracts.factsheet import (
     AgvAction,
@@ -30,13 +31,16 @@ from headway.contracts.factsheet import (
 )
 from headway.contracts.vda5050 import (
     PROTOCOL_VERSION,
+    ActionState,
     AgvPosition,
     BatteryState,
     Connection,
     ConnectionState,
+    EdgeState,
     Information,
     Load,
     MapInfo,
+    NodeState,
     Reference,
     SafetyState,
     State,
@@ -47,9 +51,22 @@ from headway.contracts.vda5050 import (
 )
 from headway.sim.config import SimConfig
 from headway.sim.model import FleetModel
+from headway.sim.orders import ActionRun
 from headway.sim.vehicle import Activity, TargetKind, Vehicle
 
 PASSENGER = "passenger"
+_ACTIONS: list[tuple[str, list[Literal["INSTANT", "NODE", "EDGE"]], str]] = [
+    ("pick", ["NODE"], "board waiting passengers (parameter stopId)"),
+    ("drop", ["NODE"], "let passengers alight (parameter stopId)"),
+    ("doorOpen", ["NODE"], "open the doors"),
+    ("doorClose", ["NODE"], "close the doors"),
+    ("hold", ["INSTANT", "NODE"], "stay at the (next) stop for durationS seconds"),
+    ("startCharging", ["NODE"], "charge at the charger of this node (parameter targetPct)"),
+    ("stopCharging", ["INSTANT", "NODE"], "stop charging"),
+    ("startPause", ["INSTANT"], "stop where the vehicle is until stopPause"),
+    ("stopPause", ["INSTANT"], "carry on after startPause"),
+    ("cancelOrder", ["INSTANT"], "cancel the order; the vehicle stops at the next node"),
+]
 _KG_PER_PASSENGER = 90.0
 _NO_ESTOP = SafetyState(e_stop="NONE", field_violation=False)
 
@@ -84,28 +101,40 @@ class MessageFactory:
         safety = _NO_ESTOP
         if faults.estop != "NONE":
             safety = SafetyState(e_stop=faults.estop, field_violation=False)
+        run = vehicle.order
+        last_node_id, last_seq = f"n{vehicle.last_node}", 0
+        if run is not None and run.last_node_id:
+            last_node_id, last_seq = run.last_node_id, run.last_seq
         message = State(
             header_id=header_id,
             timestamp=timestamp_now(),
             version=PROTOCOL_VERSION,
             manufacturer=self._manufacturer,
             serial_number=vehicle.serial,
-            order_id="",
-            order_update_id=0,
-            last_node_id=f"n{vehicle.last_node}",
-            last_node_sequence_id=0,
+            order_id=run.order_id if run is not None else "",
+            order_update_id=run.update_id if run is not None else 0,
+            last_node_id=last_node_id,
+            last_node_sequence_id=last_seq,
             driving=speed > 0.0,
             operating_mode="AUTOMATIC",
-            node_states=[],
-            edge_states=[],
-            action_states=[],
+            node_states=[
+                NodeState(node_id=n.node_id, sequence_id=n.seq, released=n.released)
+                for n in (run.nodes if run is not None else ())
+            ],
+            edge_states=[
+                EdgeState(edge_id=e.edge_id, sequence_id=e.seq, released=e.released)
+                for e in (run.edges if run is not None else ())
+            ],
+            action_states=_action_states(vehicle),
             battery_state=BatteryState(
                 battery_charge=round(vehicle.battery_pct, 2),
                 charging=vehicle.charging,
                 reach=round(vehicle.reach_m),
             ),
-            errors=faults.error_list(),
+            errors=faults.error_list() + vehicle.order_errors,
             safety_state=safety,
+            paused=vehicle.paused,
+            new_base_request=run is not None and run.horizon and vehicle.driving,
             maps=self._maps,
             distance_since_last_node=round(leg.offset_on_edge, 2) if leg is not None else 0.0,
             agv_position=self._position(x, y, theta),
@@ -190,11 +219,8 @@ class MessageFactory:
             protocol_features=ProtocolFeatures(
                 optional_parameters=[],
                 agv_actions=[
-                    AgvAction(
-                        action_type="startCharging",
-                        action_scopes=["INSTANT", "NODE"],
-                        action_description="charge at the charger of the current node",
-                    ),
+                    AgvAction(action_type=kind, action_scopes=scopes, action_description=text)
+                    for kind, scopes, text in _ACTIONS
                 ],
             ),
             agv_geometry=AgvGeometry(
@@ -239,6 +265,22 @@ def _velocity(speed: float, theta: float) -> Velocity:
     if speed <= 0.0:
         return Velocity(vx=0.0, vy=0.0, omega=0.0)
     return Velocity(vx=round(speed * math.cos(theta), 3), vy=round(speed * math.sin(theta), 3))
+
+
+def _action_states(vehicle: Vehicle) -> list[ActionState]:
+    runs: list[ActionRun] = []
+    if vehicle.order is not None:
+        runs.extend(vehicle.order.actions.values())
+    runs.extend(vehicle.instant_states)
+    return [
+        ActionState(
+            action_id=r.id,
+            action_type=r.type,
+            action_status=r.status,
+            result_description=r.result or None,
+        )
+        for r in runs
+    ]
 
 
 def _information(vehicle: Vehicle) -> list[Information]:

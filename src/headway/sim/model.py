@@ -19,6 +19,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 
 from headway.sim.config import SimConfig
+from headway.sim.execution import OrderExecutor, holding
 from headway.sim.faults import FaultDice, FaultKind
 from headway.sim.motion import Leg, Path
 from headway.sim.roads import ChargerSite, Place, RoadMap, Router
@@ -45,6 +46,7 @@ class FleetModel:
         self._lengths = network.edge_length_m
         self._limits = network.edge_speed_mps
         self.vehicles = self._place_fleet()
+        self.orders = OrderExecutor(self)
 
     def _place_fleet(self) -> list[Vehicle]:
         config, spec = self.config, self.config.vehicle
@@ -88,6 +90,11 @@ class FleetModel:
             fault = vehicle.dice.roll(dt)
             if fault is not None:
                 self.start_fault(vehicle, fault[0], fault[1])
+        if vehicle.paused:
+            if vehicle.leg is not None:
+                vehicle.leg.halt()
+            return
+        self.orders.tick_hold(vehicle, dt)
         left = dt
         for _ in range(16):
             if left <= 1e-9:
@@ -101,9 +108,11 @@ class FleetModel:
                     break
                 left -= vehicle.dwell_left
                 vehicle.dwell_left = 0.0
-                if faults.immobilised:
+                if faults.immobilised or holding(vehicle):
                     break
                 self._depart(vehicle)
+            elif activity is Activity.ACTING:
+                left = self.orders.act(vehicle, left)
             elif activity is Activity.CHARGING:
                 left = self._charge(vehicle, left)
             else:
@@ -124,6 +133,8 @@ class FleetModel:
             return 0.0
         used, distance = leg.drive(left)
         vehicle.consume(distance)
+        if vehicle.leg_reach:
+            self.orders.passed(vehicle)
         if vehicle.battery_kwh <= 0.0:
             leg.halt()
             vehicle.faults.raise_depleted(f"n{leg.last_node}")
@@ -137,10 +148,13 @@ class FleetModel:
     def _arrive(self, vehicle: Vehicle) -> None:
         leg, target = vehicle.leg, vehicle.target
         assert leg is not None
-        assert target is not None
         _, _, vehicle.heading = self.network.position_at(leg.edge, leg.path.lengths[leg.k])
         vehicle.node = leg.last_node
         vehicle.leg = None
+        if vehicle.commanded:
+            self.orders.arrive(vehicle)
+            return
+        assert target is not None
         vehicle.place = target
         if vehicle.target_kind is TargetKind.CHARGER and vehicle.charger is not None:
             self._plug_in_or_queue(vehicle, vehicle.charger)
@@ -159,6 +173,9 @@ class FleetModel:
         vehicle.dwell_left = rng.uniform(*spec.dwell_s)
 
     def _depart(self, vehicle: Vehicle) -> None:
+        if vehicle.commanded:
+            self.orders.advance(vehicle)
+            return
         if vehicle.needs_charge and self._head_for_charger(vehicle):
             return
         origin = vehicle.node
@@ -236,8 +253,38 @@ class FleetModel:
             waiting = queue.popleft()
             waiting.activity = Activity.CHARGING
             waiting.urgent = True
+            if waiting.commanded:
+                self.orders.plugged(waiting)
         else:
             self._free_plugs[index] += 1
+
+    def plug_in(self, vehicle: Vehicle, index: int) -> None:
+        """Charge at charger ``index`` (the vehicle stands at it), or queue for a plug."""
+        vehicle.charger = index
+        self._plug_in_or_queue(vehicle, index)
+
+    def leave_charger(self, vehicle: Vehicle) -> None:
+        """Stop charging, or stop waiting for a plug."""
+        index = vehicle.charger
+        if index is None:
+            return
+        if vehicle.activity is Activity.CHARGING:
+            self._unplug(vehicle, index)
+            return
+        if vehicle in self._queues[index]:
+            self._queues[index].remove(vehicle)
+        vehicle.charger = None
+        vehicle.activity = Activity.DWELLING
+        vehicle.urgent = True
+
+    def build_path(self, nodes: tuple[int, ...], edges: tuple[int, ...]) -> Path:
+        limit = self.config.vehicle.max_speed_mps
+        return Path.build(
+            nodes,
+            edges,
+            tuple(float(self._lengths[e]) for e in edges),
+            tuple(min(float(self._limits[e]), limit) for e in edges),
+        )
 
     def path(self, origin: int, target: int) -> Path | None:
         """The fastest path between two nodes, cached: a fleet reuses the same few."""

@@ -23,6 +23,12 @@ class SimStats:
     tick_errors: int = 0
     late_ticks: int = 0
     """Ticks that started more than one tick late: the fleet is too big for the CPU."""
+    commands_received: Counter[str] = field(default_factory=Counter)
+    """Orders and instant actions handed to a vehicle, by message name."""
+    commands_missed: int = 0
+    """Messages for a vehicle whose link was down (offline, radio silence)."""
+    injected: Counter[str] = field(default_factory=Counter)
+    """Link faults injected: ``drop_in``, ``drop_out``, ``duplicate``, ``delay``."""
 
     def summary(self) -> str:
         topics = ", ".join(f"{name} {count}" for name, count in sorted(self.published.items()))

@@ -13,9 +13,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
 
+from headway.contracts.vda5050 import Error
 from headway.sim.config import VehicleSpec
 from headway.sim.faults import ActiveFaults, FaultDice
 from headway.sim.motion import Leg
+from headway.sim.orders import ActionRun, OrderRun
 from headway.sim.roads import Place
 
 
@@ -25,6 +27,10 @@ class Activity(Enum):
     QUEUED = "queued"
     """Waiting at a charger for a free plug."""
     CHARGING = "charging"
+    ACTING = "acting"
+    """Doing the actions of an order node (doors, passengers, hold, charging)."""
+    IDLE = "idle"
+    """Under the platform's control with nothing to do: waits for an order or update."""
 
 
 class TargetKind(Enum):
@@ -67,6 +73,27 @@ class Vehicle:
     """The most recent route targets chosen, oldest first (for tests and logs)."""
     urgent: bool = False
     """Set when something important changed: the fleet publishes state at once."""
+    order: OrderRun | None = None
+    """The order taken over last (kept when done: its id stays in the state)."""
+    commanded: bool = False
+    """Took an order once: from then on it waits for orders instead of roaming."""
+    paused: bool = False
+    hold: ActionRun | None = None
+    """An instant hold, waiting for the vehicle to stand at a node or running."""
+    cancelling: ActionRun | None = None
+    """A cancelOrder running until the vehicle has stopped at the next node."""
+    instant_states: deque[ActionRun] = field(default_factory=lambda: deque(maxlen=16))
+    """The latest instant actions, reported across orders so none is missed."""
+    seen_actions: dict[str, None] = field(default_factory=dict)
+    """Instant action ids already taken (bounded): a resend is not done twice."""
+    order_errors: list[Error] = field(default_factory=list)
+    """Refusals, reported until the next order is taken over (VDA 5050 6.6.4)."""
+    leg_reach: tuple[int, ...] = ()
+    """Per edge of the current leg: the order node sequenceId reached at its end, or -1."""
+    leg_done: int = 0
+    """Edges of the current leg already accounted for in the order's node states."""
+    applied: list[str] = field(default_factory=list)
+    """What took effect, in order: ``order:<id>:<update>`` and ``action:<id>`` (tests)."""
 
     @property
     def battery_pct(self) -> float:
