@@ -15,6 +15,9 @@ from fastapi import FastAPI
 
 from headway.adapters.amqtt_broker import AmqttEmbeddedBroker
 from headway.adapters.gmqtt_link import GmqttSubscriber
+from headway.adapters.gmqtt_publisher import GmqttCommandLink
+from headway.adapters.memory.command_queue import MemoryCommandQueue
+from headway.adapters.memory.command_store import MemoryCommandStore
 from headway.adapters.memory.dead_letters import MemoryDeadLetters
 from headway.adapters.memory.event_log import MemoryEventLog
 from headway.adapters.memory.live_state import MemoryLiveState
@@ -26,8 +29,12 @@ from headway.contracts import vda5050
 from headway.domain.users import Role
 from headway.entrypoints.api.app import create_app
 from headway.entrypoints.api.context import ApiContext
+from headway.network.cch_router import CCHRouter
 from headway.network.geojson import network_geojson
 from headway.network.graph import RoadNetwork
+from headway.services.commands.commander import Commander, CommanderConfig
+from headway.services.commands.service import CommandService
+from headway.services.commands.translate import Translator
 from headway.services.identity import Identity
 from headway.services.metrics import Metrics
 from headway.streaming.bridge import Bridge
@@ -57,6 +64,9 @@ class EmbeddedPlatform:
     bridge: Bridge
     processor: Processor
     app: FastAPI
+    commands: CommandService
+    commander: Commander
+    command_link: GmqttCommandLink
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _subscriber: GmqttSubscriber | None = None
@@ -73,6 +83,8 @@ class EmbeddedPlatform:
         )
         await self._subscriber.start()
         self._tasks.append(asyncio.create_task(self.processor.run(self._stop), name="processor"))
+        await self.command_link.start()
+        self._tasks.append(asyncio.create_task(self.commander.run(self._stop), name="commander"))
 
     async def stop(self) -> None:
         self._stop.set()
@@ -81,6 +93,8 @@ class EmbeddedPlatform:
                 await task
         if self._subscriber is not None:
             await self._subscriber.stop()
+        if self.command_link.up:
+            await self.command_link.stop()
         await self.broker.stop()
         await self.records.close()
 
@@ -88,6 +102,7 @@ class EmbeddedPlatform:
         return {
             "broker": self.broker.running,
             "processor": bool(self._tasks) and not self._tasks[0].done(),
+            "commander": self.commander.running and self.command_link.up,
         }
 
 
@@ -115,6 +130,22 @@ def build_embedded(settings: Settings, network: RoadNetwork) -> EmbeddedPlatform
         metrics,
         FoldRules(offline_after_s=settings.offline_after_s),
     )
+    command_store = MemoryCommandStore()
+    command_queue = MemoryCommandQueue()
+    translator = Translator(network, CCHRouter(network))
+    commands = CommandService(command_store, command_queue, live, registry, translator, metrics)
+    command_link = GmqttCommandLink(broker.host, broker.port)
+    commander = Commander(
+        command_store,
+        command_queue,
+        command_link,
+        log,
+        live,
+        translator,
+        dead_letters,
+        metrics,
+        CommanderConfig(name="commander"),
+    )
     platform_ref: list[EmbeddedPlatform] = []
 
     def ready() -> dict[str, bool]:
@@ -130,6 +161,7 @@ def build_embedded(settings: Settings, network: RoadNetwork) -> EmbeddedPlatform
         network_geojson=json.dumps(network_geojson(network), separators=(",", ":")).encode(),
         ready=ready,
         live_tick_s=settings.live_tick_s,
+        commands=commands,
     )
     platform = EmbeddedPlatform(
         settings=settings,
@@ -145,6 +177,9 @@ def build_embedded(settings: Settings, network: RoadNetwork) -> EmbeddedPlatform
         bridge=bridge,
         processor=processor,
         app=create_app(ctx, settings.web_dir),
+        commands=commands,
+        commander=commander,
+        command_link=command_link,
     )
     platform_ref.append(platform)
     return platform

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import OAuth2PasswordBearer
@@ -13,6 +13,9 @@ from headway.domain.users import Role, allows
 from headway.services.identity import BadToken, Identity, Principal
 from headway.services.metrics import Metrics
 from headway.services.ports import DeadLetters, LiveState, Records, VehicleRegistry
+
+if TYPE_CHECKING:
+    from headway.services.commands.service import CommandService
 
 
 @dataclass
@@ -26,6 +29,7 @@ class ApiContext:
     network_geojson: bytes
     ready: Callable[[], dict[str, bool]]
     live_tick_s: float = 0.5
+    commands: CommandService | None = None
 
 
 def context_of(request: Request) -> ApiContext:
