@@ -191,12 +191,14 @@ def start(process: str, env: dict[str, str], prefix: str, n: int) -> subprocess.
         HEADWAY_INSTANCE=f"{prefix}-{process}-{n}",
         HEADWAY_OFFLINE_AFTER_S="3600",
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "headway.entrypoints.cli", "run", process],
-        env=child,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"{prefix}-{process}-{n}.log"
+    with logs.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "headway.entrypoints.cli", "run", process],
+            env=child,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:

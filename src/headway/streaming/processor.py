@@ -163,6 +163,8 @@ class Processor:
                 await self._consumer.rewind()
                 self._forget()
                 raise
+        if batch:
+            await self._consumer.commit()
         self.stats.records += len(batch)
         return len(batch)
 

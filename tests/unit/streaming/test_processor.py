@@ -87,6 +87,8 @@ async def test_store_outage_replays_the_batch_without_loss_or_duplicates(
         state = await live.get(v)
         assert state is not None
         assert state.ts == 5.0
+    leftover = await log.consumer("processor", [TELEMETRY_TOPIC]).poll(100, 0)
+    assert leftover == [], "everything applied must be committed"
     alerts = await records.alerts(None, active_only=False, limit=100)
     assert sorted((a.vehicle_id, a.kind.value) for a in alerts) == [
         ("a", "low_battery"),
