@@ -49,6 +49,11 @@ class MatchParams:
     backtrack_m: float = 30.0
     """A move this far backwards along the same edge is noise, not a loop round."""
     reset_after_s: float = 120.0
+    max_speed_mps: float = 45.0
+    """A fix farther from the last than this speed allows is a jump: start afresh rather
+    than search the road graph for a way between them (which would cost seconds)."""
+    max_jump_m: float = 1500.0
+    """The same bound when fixes carry no time."""
     smooth_fixes: int = 4
     """Fixes either side averaged to smooth a trace (match_trace, path, smoothed)."""
 
@@ -208,8 +213,16 @@ class OnlineMatcher:
         last = self._last
         gap = ts is not None and last is not None and ts - last[2] > p.reset_after_s
         restarted = True
+        moved = math.hypot(x - last[0], y - last[1]) if last is not None else 0.0
+        if last is not None:
+            reach = (
+                p.max_speed_mps * max(ts - last[2], 0.0) + 2 * p.search_radius_m
+                if ts is not None
+                else p.max_jump_m
+            )
+            gap = gap or moved > reach
         if last is not None and self._edges and not gap:
-            step = self._step(math.hypot(x - last[0], y - last[1]), cand_edges, cand_offsets)
+            step = self._step(moved, cand_edges, cand_offsets)
             if step is not None:
                 scores = [s + e for s, e in zip(step[0], emission, strict=True)]
                 back = step[1]

@@ -84,3 +84,19 @@ def test_roads_within_lists_nearest_first(city: RoadNetwork) -> None:
     assert np.all(np.diff(dists) >= 0)
     assert dists.max() <= 40.0
     assert offsets[edges.tolist().index(3)] == pytest.approx(2.0, abs=1e-6)
+
+
+def test_an_implausible_jump_restarts_instead_of_searching_the_graph(city: RoadNetwork) -> None:
+    matcher = OnlineMatcher(city)
+    a, b = (
+        city.node_xy[0],
+        city.node_xy[int(np.argmax(np.hypot(*(city.node_xy - city.node_xy[0]).T)))],
+    )
+    first = matcher.push(float(a[0]), float(a[1]), ts=0.0)
+    assert first is not None
+    jumped = matcher.push(float(b[0]), float(b[1]), ts=1.0)  # kilometres in one second
+    assert jumped is not None
+    assert jumped.restarted
+    near = matcher.push(float(b[0]) + 5.0, float(b[1]), ts=2.0)
+    assert near is not None
+    assert not near.restarted
