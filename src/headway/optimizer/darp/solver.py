@@ -1,0 +1,91 @@
+"""Solve a dial-a-ride problem: construct, then improve by adaptive large neighbourhood
+search until the time limit or the iteration budget runs out.
+
+The search runs in compiled blocks of iterations; between blocks this module only
+reads the clock and sizes the next block so that the run ends before the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from headway.optimizer.darp.arrays import Arrays, build_arrays
+from headway.optimizer.darp.insertion import new_scratch
+from headway.optimizer.darp.model import Plan, Problem, Stop
+from headway.optimizer.darp.repair import repair
+from headway.optimizer.darp.routes import (
+    Routes,
+    copy_routes,
+    new_routes,
+    route_times,
+    unassigned_count,
+)
+from headway.optimizer.darp.search import Tuning, new_control, pending_requests, run, value_of
+
+BLOCK_TARGET_S = 0.05  # wall time of one compiled block of iterations
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    time_limit: float = 10.0  # seconds, from the call to solve(), compilation included
+    seed: int = 0
+    iterations: int | None = None  # stop after this many iterations, if sooner
+    tuning: Tuning = field(default_factory=Tuning)
+
+
+def solve(problem: Problem, options: SolverOptions | None = None) -> Plan:
+    """The best plan found. Same problem, seed and iteration count: same plan."""
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    deadline = started + options.time_limit
+    a = build_arrays(problem)
+    cur = new_routes(a)
+    w = new_scratch(a)
+    control = new_control(a, options.seed, 1.0, options.tuning)
+    n = pending_requests(a, cur, w)
+    left = repair(a, cur, w, w.pending, n, a.n_veh, 0.0, control.rng)
+    value = value_of(a, cur, left)
+    control = new_control(a, options.seed, max(value - a.penalty * left, 1.0), options.tuning)
+    control.state[1] = control.state[2] = value
+    best, cand = copy_routes(cur), copy_routes(cur)
+    run(a, cur, cand, best, w, control, 0)  # load (or compile) the kernels before timing them
+    budget = options.iterations if options.iterations is not None else 2**62
+    done, block, per_iteration = 0, 1, 0.0
+    while done < budget:
+        now = time.perf_counter()
+        if per_iteration > 0:
+            room = (deadline - now) / per_iteration
+            block = int(min(BLOCK_TARGET_S / per_iteration, room * 0.9))
+        block = min(max(block, 1), budget - done)
+        if now + block * per_iteration >= deadline:
+            break
+        run(a, cur, cand, best, w, control, block)
+        elapsed = time.perf_counter() - now
+        done += block
+        per_iteration = max(elapsed / block, 1e-7)
+    return _plan(a, best, done, time.perf_counter() - started)
+
+
+def _plan(a: Arrays, s: Routes, iterations: int, seconds: float) -> Plan:
+    routes = []
+    for k in range(a.n_veh):
+        times = route_times(a, s, k)
+        if times is None:  # never expected: every route was built by exact insertions
+            raise AssertionError(f"route {k} has no feasible schedule")
+        stops = []
+        for x in range(1, int(s.size[k]) - 1):
+            node = int(s.seq[k, x])
+            pickup = node < a.n_req
+            request = node if pickup else node - a.n_req
+            stops.append(Stop(request, pickup, float(times[x])))
+        routes.append(tuple(stops))
+    unassigned = tuple(r for r in range(a.n_req) if s.route_of[a.req_drop[r]] < 0)
+    assert len(unassigned) == unassigned_count(a, s)
+    return Plan(
+        routes=tuple(routes),
+        unassigned=unassigned,
+        cost=float(s.cost.sum()),
+        iterations=iterations,
+        stats={"seconds": seconds, "iterations": float(iterations)},
+    )
