@@ -81,6 +81,11 @@ def generate(
         clients.append(client)
     encoder = msgspec.json.Encoder()
     header = [0] * len(serials)
+    # Each vehicle drives on: 10 m further along its road per message, then onto a
+    # random next road, so positions are what a real vehicle would report.
+    rng = np.random.default_rng(len(serials))
+    edges = rng.integers(0, network.n_edges, len(serials)).tolist()
+    offsets = [0.0] * len(serials)
     published = 0
     start = time.monotonic()
     while True:
@@ -90,7 +95,12 @@ def generate(
         due = int(elapsed * rate)
         while published < due:
             i = published % len(serials)
-            x, y = network.node_xy[(i * 7919 + published // len(serials)) % network.n_nodes]
+            offsets[i] += 10.0
+            if offsets[i] >= network.edge_length_m[edges[i]]:
+                following = network.out_edges(int(network.edge_dst[edges[i]]))
+                edges[i] = int(following[rng.integers(len(following))])
+                offsets[i] = 0.0
+            x, y, theta = network.position_at(edges[i], offsets[i])
             header[i] += 1
             body = {
                 "headerId": header[i],
