@@ -259,7 +259,10 @@ async def pipeline(
             if message["type"] != "message":
                 continue
             version = int(message["data"])
-            ids = await redis.zrangebyscore(f"{prefix}:changed", f"({last_version[0]}", version)
+            # A sample of each batch (up to 50 vehicles) keeps the watcher itself cheap.
+            ids = await redis.zrangebyscore(
+                f"{prefix}:changed", f"({last_version[0]}", version, start=0, num=50
+            )
             last_version[0] = max(last_version[0], version)
             if not ids:
                 continue

@@ -46,7 +46,9 @@ from headway.streaming.vda_ingest import SUBSCRIPTIONS
 log = logging.getLogger(__name__)
 
 SHARE_GROUP = "headway-bridge"
-QOS = {"state": 0, "visualization": 0, "connection": 1, "factsheet": 1}
+# QoS 1 for everything in the stack profile: the broker keeps what the bridge has not
+# taken yet, so a bridge under load or restarting does not drop telemetry.
+QOS = {"state": 1, "visualization": 1, "connection": 1, "factsheet": 1}
 REGISTRY_REFRESH_S = 5.0
 FLUSH_EVERY_S = 0.5
 
