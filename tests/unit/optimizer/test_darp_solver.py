@@ -12,8 +12,11 @@ import pytest
 
 from headway.optimizer.darp import (
     CordeauInstance,
+    InvalidProblemError,
+    Plan,
     Problem,
     Request,
+    Stop,
     Vehicle,
     plan_to_routes,
     read_instance,
@@ -126,3 +129,18 @@ def test_a_travel_time_function_builds_the_matrix() -> None:
     )
     assert problem.travel_time[0, 2] == 2.0
     assert solve(problem, QUICK).cost == pytest.approx(4.0)
+
+
+def test_a_warm_start_keeps_the_plan_it_is_given(a2_16: CordeauInstance) -> None:
+    problem = to_problem(a2_16)
+    plan = solve(problem, SolverOptions(time_limit=60.0, iterations=300, seed=1))
+    again = solve(problem, SolverOptions(time_limit=60.0, iterations=1, seed=2), start=plan)
+    assert again.feasible
+    assert again.cost <= plan.cost + 1e-9
+
+
+def test_a_start_plan_for_other_requests_is_refused(a2_16: CordeauInstance) -> None:
+    problem = to_problem(a2_16)
+    wrong = Plan(routes=((Stop(99, True, 0.0),), ()), unassigned=(), cost=0.0)
+    with pytest.raises(InvalidProblemError, match="unknown request 99"):
+        solve(problem, QUICK, start=wrong)

@@ -52,11 +52,11 @@ class Tuning(NamedTuple):
 
     q_min: int = 4
     q_max_share: float = 0.4  # q at most this share of the requests ...
-    q_max_cap: int = 40  # ... and at most this many
-    cycle: int = 20000  # iterations per annealing cycle
-    t_start: float = 0.05  # a solution this much worse is accepted with p = 0.5 at a cycle start
+    q_max_cap: int = 15  # ... and at most this many
+    cycle: int = 5000  # iterations per annealing cycle
+    t_start: float = 0.02  # a solution this much worse is accepted with p = 0.5 at a cycle start
     t_end: float = 0.0005  # ... and at its end
-    t_restart: float = 0.02  # the start of every later cycle
+    t_restart: float = 0.01  # the start of every later cycle
     noise: float = 0.025  # noise amplitude, as a share of the longest arc
     segment: int = 100  # iterations between weight updates
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from headway.optimizer.darp.arrays import Arrays, build_arrays
-from headway.optimizer.darp.insertion import new_scratch
+from headway.optimizer.darp.errors import InvalidProblemError
+from headway.optimizer.darp.insertion import Scratch, new_scratch
 from headway.optimizer.darp.model import Plan, Problem, Stop
 from headway.optimizer.darp.repair import repair
 from headway.optimizer.darp.routes import (
     Routes,
     copy_routes,
     new_routes,
+    refresh,
     route_times,
+    schedule_ok,
     unassigned_count,
 )
 from headway.optimizer.darp.search import Tuning, new_control, pending_requests, run, value_of
@@ -34,14 +39,23 @@ class SolverOptions:
     tuning: Tuning = field(default_factory=Tuning)
 
 
-def solve(problem: Problem, options: SolverOptions | None = None) -> Plan:
-    """The best plan found. Same problem, seed and iteration count: same plan."""
+def solve(
+    problem: Problem, options: SolverOptions | None = None, start: Plan | None = None
+) -> Plan:
+    """The best plan found. Same problem, seed and iteration count: same plan.
+
+    ``start`` warm-starts the search from a previous plan of the same requests and
+    vehicles (the dispatcher re-planning after a change): its routes that are still
+    feasible are kept, and every other request is inserted anew.
+    """
     options = options or SolverOptions()
     started = time.perf_counter()
     deadline = started + options.time_limit
     a = build_arrays(problem)
     cur = new_routes(a)
     w = new_scratch(a)
+    if start is not None:
+        _adopt(a, cur, w, start)
     control = new_control(a, options.seed, 1.0, options.tuning)
     n = pending_requests(a, cur, w)
     left = repair(a, cur, w, w.pending, n, a.n_veh, 0.0, control.rng)
@@ -65,6 +79,43 @@ def solve(problem: Problem, options: SolverOptions | None = None) -> Plan:
         done += block
         per_iteration = max(elapsed / block, 1e-7)
     return _plan(a, best, done, time.perf_counter() - started)
+
+
+def _adopt(a: Arrays, s: Routes, w: Scratch, plan: Plan) -> None:
+    """Take over the routes of ``plan`` that still have a feasible schedule."""
+    if len(plan.routes) != a.n_veh:
+        raise InvalidProblemError(f"the start plan has {len(plan.routes)} routes, not {a.n_veh}")
+    seen: set[int] = set()
+    for k, stops in enumerate(plan.routes):
+        nodes = [int(a.veh_start[k])]
+        for stop in stops:
+            if not 0 <= stop.request < a.n_req:
+                raise InvalidProblemError(f"the start plan visits unknown request {stop.request}")
+            node = stop.request if stop.pickup else a.n_req + stop.request
+            if node in seen or (stop.pickup and a.req_pick[stop.request] < 0):
+                raise InvalidProblemError(f"the start plan visits request {stop.request} twice")
+            seen.add(node)
+            nodes.append(node)
+        nodes.append(int(a.veh_end[k]))
+        seq = np.array(nodes, dtype=np.int64)
+        if _whole_requests(a, k, nodes) and schedule_ok(a, seq, len(seq), k, w.times, w.where):
+            s.seq[k, : len(seq)] = seq
+            s.size[k] = len(seq)
+            refresh(a, s, k)
+
+
+def _whole_requests(a: Arrays, k: int, nodes: list[int]) -> bool:
+    """Each request's pickup (if it has one to plan) comes before its drop-off, and a
+    request pinned to a vehicle rides that one."""
+    at = {node: x for x, node in enumerate(nodes)}
+    for node in nodes[1:-1]:
+        request = node if node < a.n_req else node - a.n_req
+        pick, drop = int(a.req_pick[request]), int(a.req_drop[request])
+        if drop not in at or (pick >= 0 and (pick not in at or at[pick] > at[drop])):
+            return False
+        if a.req_vehicle[request] not in (-1, k):
+            return False
+    return True
 
 
 def _plan(a: Arrays, s: Routes, iterations: int, seconds: float) -> Plan:
