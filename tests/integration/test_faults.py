@@ -127,7 +127,9 @@ def flow(stack: Stack, unique: str, tmp_path: Path) -> Iterator[tuple[Publisher,
                     stderr=subprocess.STDOUT,
                 )
             )
-    time.sleep(6)
+    for name in ("bridge", "processor"):
+        wait_for_log(tmp_path / f"{name}.log", f"{unique}-{name}: ", timeout_s=90)
+    time.sleep(2)  # the consumer joins its group
     publisher = Publisher(stack, serials)
     thread = threading.Thread(target=publisher.run, daemon=True)
     thread.start()
@@ -143,6 +145,15 @@ def flow(stack: Stack, unique: str, tmp_path: Path) -> Iterator[tuple[Publisher,
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def wait_for_log(path: Path, text: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{path.name} never said {text!r}:\n{path.read_text(errors='replace')[-2000:]}")
 
 
 def history_count(stack: Stack, prefix: str) -> tuple[int, int]:
@@ -212,6 +223,7 @@ def test_redis_restart_live_state_and_api_come_back(
     from headway.config import Settings
     from headway.domain.users import Role
     from headway.entrypoints.api.app import create_app
+    from headway.entrypoints.api.context import ApiContext
     from headway.entrypoints.processes import build_stack_api
 
     publisher, env = flow
@@ -223,8 +235,14 @@ def test_redis_restart_live_state_and_api_come_back(
     )
 
     async def scenario() -> float:
-        ctx, open_stores = build_stack_api(settings)
+        ctx, open_stores, close_stores = build_stack_api(settings)
         await open_stores()
+        try:
+            return await served_again(ctx)
+        finally:
+            await close_stores()
+
+    async def served_again(ctx: ApiContext) -> float:
         app = create_app(ctx, ROOT / "no-web")
         token = ctx.identity.issue("ops", Role.OPERATOR)
         async with httpx.AsyncClient(

@@ -66,6 +66,21 @@ def load_network(settings: Settings) -> RoadNetwork:
     return generate_city(CityParams(seed=settings.city_seed))
 
 
+async def _ensure_topics(events: KafkaEventLog, names: list[str], wait_s: float = 120.0) -> None:
+    """Kafka may still be starting (or restarting): retry, with backoff, for a while."""
+    pause, deadline = 0.5, asyncio.get_running_loop().time() + wait_s
+    while True:
+        try:
+            await events.ensure_topics(names)
+            return
+        except Exception as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("kafka not reachable yet (%s); retrying in %.1f s", exc, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
 async def _until_signalled(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,7 +115,7 @@ async def run_bridge(settings: Settings, ready: Callable[[], None] | None = None
     )
 
     async def work(stop: asyncio.Event) -> None:
-        await events.ensure_topics([telemetry_topic, dead_topic])
+        await _ensure_topics(events, [telemetry_topic, dead_topic])
         await subscriber.start()
         log.info(
             "bridge %s: mqtt %s:%d -> kafka %s topic %s",
@@ -155,7 +170,7 @@ async def run_processor(settings: Settings, ready: Callable[[], None] | None = N
     )
 
     async def work(stop: asyncio.Event) -> None:
-        await events.ensure_topics([telemetry_topic, dead_topic])
+        await _ensure_topics(events, [telemetry_topic, dead_topic])
         log.info("processor %s: kafka %s -> redis + postgis", name, settings.kafka_bootstrap)
         if ready is not None:
             ready()
@@ -167,8 +182,11 @@ async def run_processor(settings: Settings, ready: Callable[[], None] | None = N
     await _until_signalled(work)
 
 
-def build_stack_api(settings: Settings) -> tuple[ApiContext, Callable[[], Awaitable[None]]]:
-    """The API's context over the stack's stores, and a function that opens them."""
+def build_stack_api(
+    settings: Settings,
+) -> tuple[ApiContext, Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]:
+    """The API's context over the stack's stores, a function that opens them and one
+    that closes them."""
     network = load_network(settings)
     live = RedisLiveState(settings.redis_url, prefix=settings.redis_prefix)
     records = PostgisRecords(settings.database_url)
@@ -178,6 +196,7 @@ def build_stack_api(settings: Settings) -> tuple[ApiContext, Callable[[], Awaita
     identity = Identity(PostgresUserStore(settings.database_url), secret, settings.jwt_ttl_s)
     registry = PostgresVehicleRegistry(settings.database_url)
     health = {"redis": False, "postgres": False}
+    watchers: list[asyncio.Task[None]] = []
 
     def ready() -> dict[str, bool]:
         return dict(health)
@@ -215,13 +234,21 @@ def build_stack_api(settings: Settings) -> tuple[ApiContext, Callable[[], Awaita
                     health["postgres"] = False
                 await asyncio.sleep(1.0)
 
-        asyncio.get_running_loop().create_task(watch(), name="health")
+        watchers.append(asyncio.get_running_loop().create_task(watch(), name="health"))
 
-    return ctx, open_stores
+    async def close_stores() -> None:
+        for task in watchers:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await records.close()
+        await live.close()
+
+    return ctx, open_stores, close_stores
 
 
 async def run_api(settings: Settings, ready: Callable[[], None] | None = None) -> None:
-    ctx, open_stores = build_stack_api(settings)
+    ctx, open_stores, close_stores = build_stack_api(settings)
     await open_stores()
     app = create_app(ctx, settings.web_dir)
     server = uvicorn.Server(
@@ -244,6 +271,7 @@ async def run_api(settings: Settings, ready: Callable[[], None] | None = None) -
         await stop.wait()
         server.should_exit = True
         await task
+        await close_stores()
 
     await _until_signalled(work)
 
