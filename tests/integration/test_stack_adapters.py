@@ -18,6 +18,7 @@ from headway.domain.vehicles import AlertKind
 from headway.services.ports import EventLog
 from tests.contract.event_log import EventLogContract
 from tests.contract.live_state import LiveStateContract, vehicle
+from tests.contract.records import RecordsContract
 from tests.integration.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -66,14 +67,33 @@ async def test_redis_never_moves_a_vehicle_back_in_time(stack: Stack, unique: st
 
 async def test_redis_nearest_uses_the_geo_index(stack: Stack, unique: str) -> None:
     live = RedisLiveState(stack.redis_url, prefix=f"{unique}:")
-    await live.put_many([
-        vehicle("near", lat=48.2000, lon=11.6000),
-        vehicle("mid", lat=48.2030, lon=11.6000),
-        vehicle("far", lat=48.3000, lon=11.6000),
-    ])
+    await live.put_many(
+        [
+            vehicle("near", lat=48.2000, lon=11.6000),
+            vehicle("mid", lat=48.2030, lon=11.6000),
+            vehicle("far", lat=48.3000, lon=11.6000),
+        ]
+    )
     found = await live.nearest(48.2001, 11.6000, radius_m=1000, limit=5)
     assert [(s.id, round(d)) for s, d in found] == [("near", 11), ("mid", 322)]
     await live.close()
+
+
+class TestPostgisRecords(RecordsContract):
+    @pytest.fixture(autouse=True)
+    async def _stack(self, stack: Stack) -> AsyncIterator[None]:
+        upgrade(stack.database_url)
+        self.url = stack.database_url
+        self.made: list[PostgisRecords] = []
+        yield
+        for records in self.made:
+            await records.close()
+
+    async def make_records(self) -> PostgisRecords:
+        records = PostgisRecords(self.url)
+        await records.open()
+        self.made.append(records)
+        return records
 
 
 @pytest.fixture
