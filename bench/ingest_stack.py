@@ -123,7 +123,7 @@ def generate(
                 "agvPosition": {
                     "x": float(x),
                     "y": float(y),
-                    "theta": 0.0,
+                    "theta": float(theta),
                     "mapId": network.frame.map_id,
                     "positionInitialized": True,
                 },
