@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from argon2 import PasswordHasher
 import pytest
 
 from headway.adapters.memory.dead_letters import MemoryDeadLetters
@@ -44,7 +45,9 @@ class Api:
 
 
 def build_context(tmp_path: Path, clock: Clock) -> ApiContext:
-    identity = Identity(MemoryUserStore(), SECRET, ttl_s=600, clock=clock)
+    # Argon2id with small costs: the same algorithm, fast enough for hundreds of tests.
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    identity = Identity(MemoryUserStore(), SECRET, ttl_s=600, clock=clock, hasher=hasher)
     identity.add_user("ops", "correct horse battery", Role.OPERATOR)
     identity.add_user("rider", "ride-ride-ride", Role.PASSENGER)
     return ApiContext(

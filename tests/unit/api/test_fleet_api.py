@@ -151,3 +151,28 @@ async def test_ops_endpoints(api: Api) -> None:
     assert network.json()["type"] == "FeatureCollection"
     spec = (await api.client.get("/openapi.json")).json()
     assert spec["paths"]["/api/v1/vehicles"]["get"]["operationId"] == "listVehicles"
+
+
+async def test_nearby_vehicles_nearest_first(api: Api) -> None:
+    await api.ctx.live.put_many(
+        [
+            vehicle("far", lat=48.3, lon=11.6),
+            vehicle("near", lat=48.2, lon=11.6),
+            vehicle("mid", lat=48.203, lon=11.6),
+        ]
+    )
+    body = (
+        await api.client.get(
+            "/api/v1/vehicles/nearby",
+            params={"lat": 48.2001, "lon": 11.6, "radius_m": 1000},
+            headers=api.auth(),
+        )
+    ).json()
+    assert [(i["vehicle"]["id"], round(i["distance_m"])) for i in body["items"]] == [
+        ("near", 11),
+        ("mid", 322),
+    ]
+    bad = await api.client.get(
+        "/api/v1/vehicles/nearby", params={"lat": 91, "lon": 0}, headers=api.auth()
+    )
+    assert bad.status_code == 422

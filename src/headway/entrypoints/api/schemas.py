@@ -52,6 +52,15 @@ class VehiclePage(BaseModel):
     next_cursor: str | None = Field(description="pass as 'cursor' for the next page")
 
 
+class NearbyVehicle(BaseModel):
+    vehicle: VehicleOut
+    distance_m: float
+
+
+class NearbyPage(BaseModel):
+    items: list[NearbyVehicle]
+
+
 class TrackPoint(BaseModel):
     ts: float
     lat: float

@@ -12,6 +12,8 @@ from headway.entrypoints.api.schemas import (
     AlertOut,
     AlertPage,
     DeadLetterPage,
+    NearbyPage,
+    NearbyVehicle,
     TrackOut,
     TrackPoint,
     VehicleOut,
@@ -58,6 +60,27 @@ async def list_vehicles(
     return VehiclePage(
         items=[VehicleOut.model_validate(vehicle_dict(s)) for s in page],
         next_cursor=page[-1].id if more else None,
+    )
+
+
+@router.get("/vehicles/nearby", operation_id="listNearbyVehicles")
+async def nearby_vehicles(
+    ctx: Ctx,
+    _: Operator,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    radius_m: Annotated[float, Query(gt=0, le=50_000)] = 1000.0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+) -> NearbyPage:
+    """The vehicles nearest a point, within a radius, nearest first (GEO index)."""
+    found = await ctx.live.nearest(lat, lon, radius_m, limit)
+    return NearbyPage(
+        items=[
+            NearbyVehicle(
+                vehicle=VehicleOut.model_validate(vehicle_dict(s)), distance_m=round(d, 1)
+            )
+            for s, d in found
+        ]
     )
 
 
