@@ -79,7 +79,6 @@ def generate(
         client.connect(env["mqtt_host"], int(env["stack_mqtt_port"]), keepalive=60)
         client.loop_start()
         clients.append(client)
-    encoder = msgspec.json.Encoder()
     header = [0] * len(serials)
     # Each vehicle drives on: 10 m further along its road per message, then onto a
     # random next road, so positions are what a real vehicle would report.
@@ -102,34 +101,19 @@ def generate(
                 offsets[i] = 0.0
             x, y, theta = network.position_at(edges[i], offsets[i])
             header[i] += 1
-            body = {
-                "headerId": header[i],
-                "timestamp": vda5050.timestamp_now(),
-                "version": "2.1.0",
-                "manufacturer": MANUFACTURER,
-                "serialNumber": serials[i],
-                "orderId": "",
-                "orderUpdateId": 0,
-                "lastNodeId": "",
-                "lastNodeSequenceId": 0,
-                "driving": True,
-                "operatingMode": "AUTOMATIC",
-                "nodeStates": [],
-                "edgeStates": [],
-                "actionStates": [],
-                "errors": [],
-                "batteryState": {"batteryCharge": 80.0, "charging": False},
-                "safetyState": {"eStop": "NONE", "fieldViolation": False},
-                "agvPosition": {
-                    "x": float(x),
-                    "y": float(y),
-                    "theta": float(theta),
-                    "mapId": network.frame.map_id,
-                    "positionInitialized": True,
-                },
-            }
+            body = vda5050.minimal_state(
+                manufacturer=MANUFACTURER,
+                serial_number=serials[i],
+                header_id=header[i],
+                x=float(x),
+                y=float(y),
+                theta=float(theta),
+                map_id=network.frame.map_id,
+            )
             clients[published % connections].publish(
-                vda5050.topic(MANUFACTURER, serials[i], "state"), encoder.encode(body), qos=1
+                vda5050.topic(MANUFACTURER, serials[i], "state"),
+                vda5050.encoder.encode(body),
+                qos=1,
             )
             published += 1
         time.sleep(0.002)

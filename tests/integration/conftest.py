@@ -9,6 +9,7 @@ never by cleaning up after themselves.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from dataclasses import dataclass
@@ -34,6 +35,24 @@ class Stack:
     mqtt_username: str  # the platform's login: every uagv/# topic
     mqtt_password: str
     mqtt_ca_file: Path
+
+    def headway_env(self, prefix: str, **extra: str) -> dict[str, str]:
+        """The environment of a `headway run …` process on this stack, with its Kafka
+        topics and group, and its Redis keys, under ``prefix`` (isolation by name)."""
+        return dict(
+            os.environ,
+            HEADWAY_KAFKA_BOOTSTRAP=self.kafka_bootstrap,
+            HEADWAY_KAFKA_TOPIC_PREFIX=f"{prefix}.",
+            HEADWAY_REDIS_URL=self.redis_url,
+            HEADWAY_REDIS_PREFIX=f"{prefix}:",
+            HEADWAY_DATABASE_URL=self.database_url,
+            HEADWAY_MQTT_HOST=self.mqtt_host,
+            HEADWAY_STACK_MQTT_PORT=str(self.mqtt_port),
+            HEADWAY_MQTT_USERNAME=self.mqtt_username,
+            HEADWAY_MQTT_PASSWORD=self.mqtt_password,
+            HEADWAY_OFFLINE_AFTER_S="3600",
+            **extra,
+        )
 
     def add_vehicle(self, manufacturer: str, serial: str) -> str:
         """An MQTT login for one vehicle (username `manufacturer/serial`); its password."""

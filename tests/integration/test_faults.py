@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import msgspec
 import paho.mqtt.client as paho
 import psycopg
 import pytest
@@ -54,40 +53,21 @@ class Publisher:
         client.on_publish = on_publish
         client.connect(self.stack.mqtt_host, self.stack.mqtt_port)
         client.loop_start()
-        encoder = msgspec.json.Encoder()
         tick = 0
         while not self.stop.is_set():
             for i, serial in enumerate(self.serials):
                 x, y = network.node_xy[(i * 101 + tick) % network.n_nodes]
-                body = {
-                    "headerId": tick,
-                    "timestamp": vda5050.timestamp_now(),
-                    "version": "2.1.0",
-                    "manufacturer": MANUFACTURER,
-                    "serialNumber": serial,
-                    "orderId": "",
-                    "orderUpdateId": 0,
-                    "lastNodeId": "",
-                    "lastNodeSequenceId": 0,
-                    "driving": True,
-                    "operatingMode": "AUTOMATIC",
-                    "nodeStates": [],
-                    "edgeStates": [],
-                    "actionStates": [],
-                    "errors": [],
-                    "batteryState": {"batteryCharge": 70.0, "charging": False},
-                    "safetyState": {"eStop": "NONE", "fieldViolation": False},
-                    "agvPosition": {
-                        "x": float(x),
-                        "y": float(y),
-                        "theta": 0.0,
-                        "mapId": network.frame.map_id,
-                        "positionInitialized": True,
-                    },
-                }
-                client.publish(
-                    vda5050.topic(MANUFACTURER, serial, "state"), encoder.encode(body), qos=1
+                body = vda5050.minimal_state(
+                    manufacturer=MANUFACTURER,
+                    serial_number=serial,
+                    header_id=tick,
+                    x=float(x),
+                    y=float(y),
+                    theta=0.0,
+                    map_id=network.frame.map_id,
                 )
+                payload = vda5050.encoder.encode(body)
+                client.publish(vda5050.topic(MANUFACTURER, serial, "state"), payload, qos=1)
                 self.published += 1
             tick += 1
             self.stop.wait(1.0)
@@ -102,19 +82,7 @@ class Publisher:
 def flow(stack: Stack, unique: str, tmp_path: Path) -> Iterator[tuple[Publisher, dict[str, str]]]:
     serials = [f"{unique}-{i:03d}" for i in range(VEHICLES)]
     PostgresVehicleRegistry(stack.database_url).register_many([(MANUFACTURER, s) for s in serials])
-    env = dict(
-        os.environ,
-        HEADWAY_KAFKA_BOOTSTRAP=stack.kafka_bootstrap,
-        HEADWAY_KAFKA_TOPIC_PREFIX=f"{unique}.",
-        HEADWAY_REDIS_URL=stack.redis_url,
-        HEADWAY_REDIS_PREFIX=f"{unique}:",
-        HEADWAY_DATABASE_URL=stack.database_url,
-        HEADWAY_MQTT_HOST=stack.mqtt_host,
-        HEADWAY_STACK_MQTT_PORT=str(stack.mqtt_port),
-        HEADWAY_MQTT_USERNAME=stack.mqtt_username,
-        HEADWAY_MQTT_PASSWORD=stack.mqtt_password,
-        HEADWAY_OFFLINE_AFTER_S="3600",
-    )
+    env = stack.headway_env(unique)
     procs = []
     for name in ("bridge", "processor"):
         with (tmp_path / f"{name}.log").open("wb") as log:

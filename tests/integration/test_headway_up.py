@@ -3,7 +3,6 @@ process that dies."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,19 +21,7 @@ pytestmark = pytest.mark.integration
 
 def test_up_serves_and_restarts_a_killed_process(stack: Stack, unique: str, tmp_path: Path) -> None:
     port = free_port()
-    env = dict(
-        os.environ,
-        HEADWAY_KAFKA_BOOTSTRAP=stack.kafka_bootstrap,
-        HEADWAY_KAFKA_TOPIC_PREFIX=f"{unique}.",
-        HEADWAY_REDIS_URL=stack.redis_url,
-        HEADWAY_REDIS_PREFIX=f"{unique}:",
-        HEADWAY_DATABASE_URL=stack.database_url,
-        HEADWAY_MQTT_HOST=stack.mqtt_host,
-        HEADWAY_STACK_MQTT_PORT=str(stack.mqtt_port),
-        HEADWAY_MQTT_USERNAME=stack.mqtt_username,
-        HEADWAY_MQTT_PASSWORD=stack.mqtt_password,
-        HEADWAY_HTTP_PORT=str(port),
-    )
+    env = stack.headway_env(unique, HEADWAY_HTTP_PORT=str(port))
     log_path = tmp_path / "up.log"
     with log_path.open("wb") as log:
         up = subprocess.Popen(

@@ -6,7 +6,6 @@ went back to an older timestamp."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -29,16 +28,7 @@ ROUNDS = 40
 
 
 def start_processor(stack: Stack, unique: str, n: int, logs: Path) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        HEADWAY_KAFKA_BOOTSTRAP=stack.kafka_bootstrap,
-        HEADWAY_KAFKA_TOPIC_PREFIX=f"{unique}.",
-        HEADWAY_REDIS_URL=stack.redis_url,
-        HEADWAY_REDIS_PREFIX=f"{unique}:",
-        HEADWAY_DATABASE_URL=stack.database_url,
-        HEADWAY_INSTANCE=f"{unique}-processor-{n}",
-        HEADWAY_OFFLINE_AFTER_S="3600",
-    )
+    env = stack.headway_env(unique, HEADWAY_INSTANCE=f"{unique}-processor-{n}")
     with (logs / f"processor-{n}.log").open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "headway.entrypoints.cli", "run", "processor"],

@@ -256,6 +256,42 @@ class InstantActions(_Wire, kw_only=True):
     actions: list[Action]
 
 
+def minimal_state(
+    *,
+    manufacturer: str,
+    serial_number: str,
+    header_id: int,
+    x: float,
+    y: float,
+    theta: float,
+    map_id: str,
+    battery_pct: float = 80.0,
+    driving: bool = True,
+) -> State:
+    """A valid ``state`` with a position and nothing else going on: load generators and
+    tests that need many vehicles without simulating them."""
+    return State(
+        header_id=header_id,
+        timestamp=timestamp_now(),
+        version=PROTOCOL_VERSION,
+        manufacturer=manufacturer,
+        serial_number=serial_number,
+        order_id="",
+        order_update_id=0,
+        last_node_id="",
+        last_node_sequence_id=0,
+        driving=driving,
+        operating_mode="AUTOMATIC",
+        node_states=[],
+        edge_states=[],
+        action_states=[],
+        battery_state=BatteryState(battery_charge=battery_pct, charging=False),
+        errors=[],
+        safety_state=SafetyState(e_stop="NONE", field_violation=False),
+        agv_position=AgvPosition(x=x, y=y, theta=theta, map_id=map_id, position_initialized=True),
+    )
+
+
 def topic(manufacturer: str, serial_number: str, name: str) -> str:
     """The MQTT topic of one vehicle's message stream, e.g. ``uagv/v2/acme/v0001/state``."""
     return f"{INTERFACE}/{MAJOR}/{manufacturer}/{serial_number}/{name}"

@@ -12,10 +12,11 @@ Ordering rules:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from headway.contracts.events import Capability, ConnectionChanged, Event, Telemetry
-from headway.domain.vehicles import AlertKind, VehicleState, derive_status
+from headway.domain.vehicles import AlertKind, VehicleState, VehicleStatus, derive_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,39 +85,7 @@ def _telemetry(
     if prev is None:
         if not event.full:
             return None  # a bare position before the first state: nothing to show yet
-        new = VehicleState(
-            id=event.vehicle_id,
-            manufacturer=event.manufacturer,
-            ts=event.ts,
-            last_seen=event.received_at,
-            x=event.x,
-            y=event.y,
-            lat=place.lat,
-            lon=place.lon,
-            heading_rad=event.theta,
-            speed_mps=event.speed_mps or 0.0,
-            battery_pct=event.battery_pct,
-            charging=event.charging,
-            driving=event.driving,
-            status=derive_status(
-                connection="ONLINE",
-                stale=False,
-                estop=event.estop,
-                fatal=event.fatal,
-                charging=event.charging,
-                driving=event.driving,
-            ),
-            occupancy=event.occupancy,
-            capacity=capacity or rules.default_capacity,
-            segment=place.segment,
-            estop=event.estop,
-            errors=event.errors,
-            fatal=event.fatal,
-            order_id=event.order_id,
-            last_node_id=event.last_node_id,
-            map_id=event.map_id,
-        )
-        return _finish(None, new, rules)
+        prev = _first_sight(event, capacity or rules.default_capacity)
     # One construction per event: dataclasses.replace() twice per event was the
     # processor's largest cost.
     full = event.full
@@ -170,6 +139,27 @@ def _telemetry(
         state,
         raised=tuple(sorted(alerts - before)) if alerts != before else (),
         cleared=tuple(sorted(before - alerts)) if alerts != before else (),
+    )
+
+
+def _first_sight(event: Telemetry, capacity: int) -> VehicleState:
+    """What is known of a vehicle before its first state: who it is and its seats."""
+    return VehicleState(
+        id=event.vehicle_id,
+        manufacturer=event.manufacturer,
+        ts=-math.inf,
+        last_seen=event.received_at,
+        x=event.x,
+        y=event.y,
+        lat=0.0,
+        lon=0.0,
+        heading_rad=event.theta,
+        speed_mps=0.0,
+        battery_pct=event.battery_pct,
+        charging=False,
+        driving=False,
+        status=VehicleStatus.IDLE,
+        capacity=capacity,
     )
 
 
