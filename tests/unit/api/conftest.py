@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from argon2 import PasswordHasher
 import pytest
+from argon2 import PasswordHasher
 
 from headway.adapters.memory.dead_letters import MemoryDeadLetters
 from headway.adapters.memory.live_state import MemoryLiveState
