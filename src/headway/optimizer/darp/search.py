@@ -61,11 +61,13 @@ class Tuning(NamedTuple):
     segment: int = 100  # iterations between weight updates
 
 
-def new_control(a: Arrays, seed: int, value: float, tuning: Tuning) -> Control:
+def new_control(a: Arrays, seed: int, value: float, cost: float, tuning: Tuning) -> Control:
+    """Search state starting from a solution of objective ``value`` (routing ``cost``
+    plus penalties); temperatures are shares of ``cost``."""
     n = max(a.n_req, 1)
     q_max = max(1, min(int(tuning.q_max_share * n), tuning.q_max_cap))
     q_min = max(1, min(tuning.q_min, q_max))
-    base = max(value, 1e-9) / math.log(2.0)
+    base = max(cost, 1.0) / math.log(2.0)
     params = np.array(
         [
             q_min,

@@ -17,6 +17,7 @@ from headway.optimizer.darp.errors import InvalidProblemError
 from headway.optimizer.darp.insertion import Scratch, new_scratch
 from headway.optimizer.darp.model import Plan, Problem, Stop
 from headway.optimizer.darp.repair import repair
+from headway.optimizer.darp.rng import new_state
 from headway.optimizer.darp.routes import (
     Routes,
     copy_routes,
@@ -24,6 +25,7 @@ from headway.optimizer.darp.routes import (
     refresh,
     route_times,
     schedule_ok,
+    total_cost,
     unassigned_count,
 )
 from headway.optimizer.darp.search import Tuning, new_control, pending_requests, run, value_of
@@ -50,18 +52,16 @@ def solve(
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    deadline = started + options.time_limit
+    # stop a little early: the last block's length is an estimate, and the plan is built after
+    deadline = started + options.time_limit - min(0.1, 0.05 * options.time_limit)
     a = build_arrays(problem)
     cur = new_routes(a)
     w = new_scratch(a)
     if start is not None:
         _adopt(a, cur, w, start)
-    control = new_control(a, options.seed, 1.0, options.tuning)
     n = pending_requests(a, cur, w)
-    left = repair(a, cur, w, w.pending, n, a.n_veh, 0.0, control.rng)
-    value = value_of(a, cur, left)
-    control = new_control(a, options.seed, max(value - a.penalty * left, 1.0), options.tuning)
-    control.state[1] = control.state[2] = value
+    left = repair(a, cur, w, w.pending, n, a.n_veh, 0.0, new_state(options.seed))
+    control = new_control(a, options.seed, value_of(a, cur, left), total_cost(cur), options.tuning)
     best, cand = copy_routes(cur), copy_routes(cur)
     run(a, cur, cand, best, w, control, 0)  # load (or compile) the kernels before timing them
     budget = options.iterations if options.iterations is not None else 2**62
