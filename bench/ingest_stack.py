@@ -35,6 +35,7 @@ import psutil
 import psycopg
 import redis.asyncio as aioredis
 
+from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.postgres.registry import PostgresVehicleRegistry
 from headway.adapters.redis_live_state import decode_state
 from headway.contracts import vda5050
@@ -223,6 +224,7 @@ async def pipeline(
     env: dict[str, str], serials: list[str], rate: float, duration: float
 ) -> dict[str, Any]:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
+    upgrade(env["database_url"])
     registry = PostgresVehicleRegistry(env["database_url"])
     children = {
         "bridge": start("bridge", env, prefix, 1),

@@ -21,6 +21,7 @@ import paho.mqtt.client as paho
 import psycopg
 import pytest
 
+from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.postgres.registry import PostgresVehicleRegistry
 from headway.contracts import vda5050
 from headway.network.city import CityParams, generate_city
@@ -81,6 +82,7 @@ class Publisher:
 @pytest.fixture
 def flow(stack: Stack, unique: str, tmp_path: Path) -> Iterator[tuple[Publisher, dict[str, str]]]:
     serials = [f"{unique}-{i:03d}" for i in range(VEHICLES)]
+    upgrade(stack.database_url)
     PostgresVehicleRegistry(stack.database_url).register_many([(MANUFACTURER, s) for s in serials])
     env = stack.headway_env(unique)
     procs = []

@@ -51,8 +51,12 @@ def test_up_serves_and_restarts_a_killed_process(stack: Stack, unique: str, tmp_
                 time.sleep(0.5)
         else:
             pytest.fail(f"the API never became ready:\n{log_path.read_text()[-3000:]}")
+        deadline = time.monotonic() + 30
         children = psutil.Process(up.pid).children()
-        assert len(children) == 3  # bridge, processor, api
+        while len(children) != 3 and time.monotonic() < deadline:  # bridge, processor, api
+            time.sleep(0.3)
+            children = psutil.Process(up.pid).children()
+        assert len(children) == 3, log_path.read_text()[-3000:]
         processor = next(c for c in children if "processor" in " ".join(c.cmdline()))
         processor.send_signal(signal.SIGKILL)
         deadline = time.monotonic() + 30

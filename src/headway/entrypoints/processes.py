@@ -95,6 +95,7 @@ async def run_bridge(settings: Settings, ready: Callable[[], None] | None = None
     telemetry_topic, dead_topic = topics(settings)
     events = KafkaEventLog(settings.kafka_bootstrap, client_id=name)
     redis = aioredis.from_url(settings.redis_url, socket_timeout=5)
+    await asyncio.to_thread(upgrade, settings.database_url)  # the registry's table
     registry = PostgresVehicleRegistry(settings.database_url)
     await asyncio.to_thread(registry.refresh)
     metrics = Metrics()
