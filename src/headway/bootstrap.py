@@ -67,6 +67,9 @@ class EmbeddedPlatform:
     commands: CommandService
     commander: Commander
     command_link: GmqttCommandLink
+    command_store: MemoryCommandStore
+    command_queue: MemoryCommandQueue
+    translator: Translator
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _subscriber: GmqttSubscriber | None = None
@@ -98,6 +101,10 @@ class EmbeddedPlatform:
         await self.broker.stop()
         await self.records.close()
 
+    def task(self, name: str) -> asyncio.Task[None] | None:
+        """One of the platform's running tasks (``processor``, ``commander``)."""
+        return next((t for t in self._tasks if t.get_name() == name), None)
+
     def readiness(self) -> dict[str, bool]:
         return {
             "broker": self.broker.running,
@@ -106,7 +113,11 @@ class EmbeddedPlatform:
         }
 
 
-def build_embedded(settings: Settings, network: RoadNetwork) -> EmbeddedPlatform:
+def build_embedded(
+    settings: Settings,
+    network: RoadNetwork,
+    commander_config: CommanderConfig | None = None,
+) -> EmbeddedPlatform:
     settings = settings.with_generated_secrets()
     metrics = Metrics()
     log = MemoryEventLog()
@@ -144,7 +155,7 @@ def build_embedded(settings: Settings, network: RoadNetwork) -> EmbeddedPlatform
         translator,
         dead_letters,
         metrics,
-        CommanderConfig(name="commander"),
+        commander_config or CommanderConfig(name="commander"),
     )
     platform_ref: list[EmbeddedPlatform] = []
 
@@ -180,6 +191,9 @@ def build_embedded(settings: Settings, network: RoadNetwork) -> EmbeddedPlatform
         commands=commands,
         commander=commander,
         command_link=command_link,
+        command_store=command_store,
+        command_queue=command_queue,
+        translator=translator,
     )
     platform_ref.append(platform)
     return platform

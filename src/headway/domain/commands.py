@@ -184,7 +184,8 @@ class Command:
     action_id: str = ""
     plan: OrderPlan | None = None
     message: bytes = b""
-    """The VDA 5050 message as first built; every retry sends the same content."""
+    """The VDA 5050 message as first built; every retry sends the same content (with
+    its own headerId and timestamp)."""
     reason: str = ""
     history: tuple[Transition, ...] = field(default_factory=tuple)
 

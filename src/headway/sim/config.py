@@ -110,6 +110,9 @@ class SimConfig:
     link_faults: LinkFaults = field(default_factory=LinkFaults)
     commands: bool = True
     """Listen for orders and instant actions from the platform."""
+    roam: bool = True
+    """Drive from stop to stop on their own until the first order (the demo's stand-in
+    for a dispatcher); False: stand at the first stop and wait for orders."""
 
     def __post_init__(self) -> None:
         if self.vehicles < 1 or self.vehicles > 9999:

@@ -304,6 +304,12 @@ class OrderExecutor:
             if index is None:
                 action.status, action.result = "FAILED", "no charger here"
                 return
+            target = action.action.parameter("targetPct")
+            goal = float(target) if isinstance(target, float | int) else None
+            if goal is not None and vehicle.battery_pct >= goal:
+                action.status, action.result = "FINISHED", "already charged"
+                return
+            vehicle.charge_goal_pct = goal
             self._model.plug_in(vehicle, index)
             if vehicle.activity is Activity.CHARGING:
                 action.status = "FINISHED"

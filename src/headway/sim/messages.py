@@ -103,8 +103,10 @@ class MessageFactory:
             safety = SafetyState(e_stop=faults.estop, field_violation=False)
         run = vehicle.order
         last_node_id, last_seq = f"n{vehicle.last_node}", 0
-        if run is not None and run.last_node_id:
-            last_node_id, last_seq = run.last_node_id, run.last_seq
+        # lastNodeId is the node last passed, or stood on: after a cancel that is a road
+        # node off the order, with no sequenceId to stitch an update onto.
+        if run is not None and (run.executing or run.last_node_id == last_node_id):
+            last_node_id, last_seq = run.last_node_id or last_node_id, run.last_seq
         message = State(
             header_id=header_id,
             timestamp=timestamp_now(),

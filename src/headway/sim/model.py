@@ -75,6 +75,9 @@ class FleetModel:
             )
             vehicle.dwell_left = rng.uniform(0.0, spec.dwell_s[1])
             vehicle.needs_charge = vehicle.battery_pct < spec.low_battery_pct
+            if not config.roam:
+                vehicle.commanded = True
+                vehicle.activity = Activity.IDLE
             vehicles.append(vehicle)
         return vehicles
 
@@ -232,7 +235,7 @@ class FleetModel:
         index = vehicle.charger
         assert index is not None
         spec = vehicle.spec
-        goal = spec.battery_kwh * spec.charge_target_pct / 100.0
+        goal = spec.battery_kwh * (vehicle.charge_goal_pct or spec.charge_target_pct) / 100.0
         rate = float(self._chargers[index].power_kw) / 3600.0
         needed = goal - vehicle.battery_kwh
         if rate > 0.0 and needed > rate * left:
@@ -246,6 +249,7 @@ class FleetModel:
 
     def _unplug(self, vehicle: Vehicle, index: int) -> None:
         vehicle.charger = None
+        vehicle.charge_goal_pct = None
         vehicle.activity = Activity.DWELLING
         vehicle.urgent = True
         queue = self._queues[index]
@@ -274,6 +278,7 @@ class FleetModel:
         if vehicle in self._queues[index]:
             self._queues[index].remove(vehicle)
         vehicle.charger = None
+        vehicle.charge_goal_pct = None
         vehicle.activity = Activity.DWELLING
         vehicle.urgent = True
 

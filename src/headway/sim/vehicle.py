@@ -63,6 +63,8 @@ class Vehicle:
     needs_charge: bool = False
     charger: int | None = None
     """Index of the charger the vehicle is queued at or plugged into."""
+    charge_goal_pct: float | None = None
+    """Charge to this, as an order's startCharging asked (None: the spec's target)."""
     heading: float = 0.0
     odometer_m: float = 0.0
     faults: ActiveFaults = field(default_factory=ActiveFaults)

@@ -8,7 +8,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from headway.adapters.memory.command_queue import MemoryCommandQueue
@@ -115,6 +115,14 @@ class FakeFleet:
         self._log.produce(TELEMETRY_TOPIC, serial, event_encoder.encode(event))
 
 
+class FreshLiveState(MemoryLiveState):
+    """Live state whose vehicles count as just seen (no processor in these tests)."""
+
+    async def get(self, vehicle_id: str) -> VehicleState | None:
+        state = await super().get(vehicle_id)
+        return None if state is None else replace(state, last_seen=time.time())
+
+
 class Rig:
     """Store, queue, log and fake fleet shared by the commanders a test starts."""
 
@@ -123,7 +131,7 @@ class Rig:
         self.store = MemoryCommandStore()
         self.queue = MemoryCommandQueue()
         self.log = MemoryEventLog()
-        self.live = MemoryLiveState()
+        self.live = FreshLiveState()
         self.registry = MemoryVehicleRegistry()
         self.dead = MemoryDeadLetters()
         self.metrics = Metrics()

@@ -42,8 +42,11 @@ class MemoryCommandQueue:
     async def take(self, consumer: str, max_entries: int, block_s: float) -> list[QueueEntry]:
         if not self._new and block_s > 0:
             self._arrived.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that arrives as the event is set.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), block_s)
+                async with asyncio.timeout(block_s):
+                    await self._arrived.wait()
         taken: list[QueueEntry] = []
         now = self._clock()
         while self._new and len(taken) < max_entries:

@@ -28,7 +28,7 @@ import os
 import random
 import socket
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -95,6 +95,10 @@ class CommanderConfig:
     reclaim_idle_s: float = 30.0
     sweep_every_s: float = 10.0
     stale_after_s: float = 60.0
+    position_max_age_s: float = 5.0
+    """A new order is built only from a position reported this recently (by an ONLINE
+    vehicle): the order starts where the vehicle is, and a vehicle that moved on while
+    out of reach would refuse it (noRouteError)."""
     seed: int | None = None
 
 
@@ -136,6 +140,8 @@ class Commander:
         self._clock = clock
         self._rng = random.Random(self.config.seed)
         self.breakers = Breakers(self.config.breaker, self._breaker_changed)
+        self.breaker_log: deque[tuple[float, str, BreakerState]] = deque(maxlen=10_000)
+        """The latest breaker transitions: (time, vehicle, new state)."""
         self.stats = CommanderStats()
         self._held: dict[str, QueueEntry] = {}
         self._by_vehicle: dict[str, set[str]] = defaultdict(set)
@@ -185,11 +191,15 @@ class Commander:
         next_recheck = now + config.recheck_s
         next_sweep = now
         while not stop.is_set():
+            _raise_if_cancelled()
             wait = config.take_block_s
             if self._timers:
                 wait = max(min(wait, self._timers[0][0] - self._clock()), 0.0)
             if self._dirty:
                 wait = 0.0
+                # In-memory adapters answer without suspending: let the tracker and the
+                # rest of the process have their turn before the next round of work.
+                await asyncio.sleep(0)
             for entry in await self._queue.take(config.name, config.batch, wait):
                 self._hold(entry)
             now = self._clock()
@@ -317,6 +327,8 @@ class Commander:
         vehicle_id = command.vehicle_id
         if not self.breakers.allows(vehicle_id, now):
             return
+        # Built once, then sent again exactly as built: an update is stitched onto the
+        # sequence ids the vehicle holds, so the order it extends must never change.
         first = not command.message
         try:
             ready = await self._materialise(command) if first else command
@@ -362,7 +374,11 @@ class Commander:
         if command.kind is CommandKind.UPDATE:
             return await self._materialise_update(command)
         state = await self._live.get(command.vehicle_id)
-        if state is None:
+        if (
+            state is None
+            or state.connection != "ONLINE"
+            or self._clock() - state.last_seen > self.config.position_max_age_s
+        ):
             return None
         order, plan = self._translator.new_order(
             command, Position(state.last_node_id, state.x, state.y)
@@ -446,6 +462,7 @@ class Commander:
             self.stats.requeued += 1
 
     def _breaker_changed(self, vehicle_id: str, state: BreakerState) -> None:
+        self.breaker_log.append((self._clock(), vehicle_id, state))
         self._metrics.command_breaker_transitions.labels(state.value).inc()
         counts = self.breakers.counts()
         self._metrics.command_breakers_open.set(
@@ -459,6 +476,7 @@ class Commander:
         consumer = self._log.consumer(self.config.group, [self.config.telemetry_topic])
         try:
             while not stop.is_set():
+                _raise_if_cancelled()
                 records = await consumer.poll(4 * self.config.batch, self.config.take_block_s)
                 if not records:
                     continue
@@ -484,6 +502,7 @@ class Commander:
                     for vehicle_id, commands in found.items():
                         await self._track(vehicle_id, commands, reports[vehicle_id])
                 await consumer.commit()
+                await asyncio.sleep(0)
         finally:
             await consumer.close()
 
@@ -519,6 +538,15 @@ class Commander:
                 self._ended(saved, report.at)
         self.poke(report.vehicle_id)
         return sorted((c for c in by_id.values() if not c.final), key=lambda c: c.seq)
+
+
+def _raise_if_cancelled() -> None:
+    """Honour a cancellation that an adapter's ``asyncio.wait_for`` swallowed (Python
+    3.11 returns the result instead when the awaited thing finishes at the same moment):
+    a commander that is being cancelled must stop, or its task group waits forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _with_message(command: Command, message: bytes, plan: OrderPlan, update_id: int) -> Command:

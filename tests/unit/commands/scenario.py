@@ -1,0 +1,278 @@
+"""A hard day for the commander, played once per module against a real MQTT broker.
+
+200 simulated shuttles and the whole embedded platform (broker, bridge, event log,
+processor, commander). 20 % of MQTT messages are lost in each direction, and some are
+duplicated or delayed. Five vehicles go offline for 30 s just as 1,000 commands arrive
+(5 per vehicle), and a few seconds in, the commander is killed (its task cancelled, as
+abruptly as a crash) and a new one started on the same store and queue. Every message
+sent to a vehicle is recorded. The tests then read the outcome: ``Day``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import math
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gmqtt import Client
+from gmqtt.mqtt.constants import MQTTv311
+
+from headway.bootstrap import build_embedded
+from headway.config import Settings
+from headway.domain.commands import Command, CommandKind, CommandParams, StopVisit
+from headway.network.city import CityParams, generate_city
+from headway.network.graph import RoadNetwork
+from headway.services.commands.breaker import BreakerPolicy
+from headway.services.commands.commander import Commander, CommanderConfig, CommanderStats
+from headway.services.commands.scheduling import RetryPolicy
+from headway.services.commands.service import CommandRequest
+from headway.sim.fleet import FleetSimulator, LinkFaults, SimConfig, VehicleSpec
+
+K = CommandKind
+FLEET = 200
+PER_VEHICLE = 5
+SPEEDUP = 20.0
+OFFLINE = tuple(f"v{k:04d}" for k in range(FLEET - 4, FLEET + 1))
+OFFLINE_S = 30.0
+SECOND_WAVE_S = 1.5
+KILL_AFTER_S = 1.5
+TROUBLE = LinkFaults(drop_in=0.2, drop_out=0.2, duplicate=0.05, delay=0.05, delay_s=(0.05, 0.4))
+COMMANDER = CommanderConfig(
+    name="commander-a",
+    retry=RetryPolicy(ack_timeout_s=0.5, max_delay_s=2.0, ack_grace_s=3.0),
+    breaker=BreakerPolicy(threshold=5, cooldown_s=0.5, max_cooldown_s=2.0),
+    take_block_s=0.02,
+    recheck_s=0.2,
+    reclaim_every_s=0.25,
+    reclaim_idle_s=1.0,
+    touch_every_s=0.25,
+    position_max_age_s=2.0,
+    seed=3,
+)
+
+
+@dataclass
+class Day:
+    commands: list[Command]
+    """Every command submitted, as stored at the end, in submission order."""
+    applied: dict[str, list[str]]
+    """What took effect on each vehicle, in order (``FleetSimulator.applied``)."""
+    sent: list[tuple[str, dict[str, Any]]]
+    """Every message to a vehicle the broker delivered: (``order``|``instantActions``, body)."""
+    offline_until: float
+    killed_at: float
+    stats: dict[str, CommanderStats]
+    injected: dict[str, int]
+    breaker_transitions: dict[str, float]
+    breaker_log: list[tuple[float, str, str]]
+    """Breaker transitions of the commander that took over: (time, vehicle, state)."""
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def of(self, serial: str) -> list[Command]:
+        return [c for c in self.commands if c.vehicle_id == serial]
+
+
+class Recorder:
+    """Subscribes to every vehicle's order and instantActions topics."""
+
+    def __init__(self, port: int, sink: list[tuple[str, dict[str, Any]]]) -> None:
+        self._port = port
+        self._sink = sink
+        self._client = Client("recorder")
+        self._client.on_message = self._on_message
+
+    async def start(self) -> None:
+        await self._client.connect("127.0.0.1", self._port, version=MQTTv311)
+        for name in ("order", "instantActions"):
+            self._client.subscribe(f"uagv/v2/+/+/{name}", qos=1)
+        await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        await self._client.disconnect()
+
+    def _on_message(self, client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
+        self._sink.append((topic.rsplit("/", 1)[-1], json.loads(payload)))
+        return 0
+
+
+def nearby_stops(network: RoadNetwork, node: int, times: Callable[[int], Any]) -> list[str]:
+    """Stop ids by travel time from ``node``, nearest first, leaving out the node's own."""
+    seconds = times(node)
+    ranked = sorted(
+        (float(seconds[int(s.node)]), str(s.id)) for s in network.stops if int(s.node) != node
+    )
+    return [stop for t, stop in ranked if math.isfinite(t)]
+
+
+Plan = list[CommandRequest | Callable[[], CommandRequest]]
+
+
+def requests_for(serial: str, near: list[str], drive_id: Callable[[], str]) -> list[Plan]:
+    """One vehicle's five commands, by its number, in two waves: the second goes out
+    once the first wave's journeys are under way."""
+    one = CommandRequest(K.DRIVE, CommandParams(stops=(StopVisit(near[1]),)), ttl_s=60.0)
+    pause, resume = CommandRequest(K.PAUSE, ttl_s=60.0), CommandRequest(K.RESUME, ttl_s=60.0)
+    hold = CommandRequest(K.HOLD, CommandParams(duration_s=10.0), ttl_s=60.0)
+    depot = CommandRequest(K.RETURN_TO_DEPOT, ttl_s=90.0)
+    if serial in OFFLINE:
+        # While the vehicle is away: the drive waits for a fresh position; the first
+        # hold waits behind it and expires unsent; the pause is sent in vain until it
+        # expires; the resume, sent in vain for 20 s more, opens the vehicle's circuit
+        # breaker, and a probe gets it through when the vehicle is back.
+        return [
+            [
+                replace(one, ttl_s=90.0),
+                replace(hold, ttl_s=8.0),
+                replace(pause, ttl_s=8.0),
+                replace(resume, ttl_s=90.0),
+                replace(hold, params=CommandParams(duration_s=1.0), ttl_s=120.0),
+            ],
+            [],
+        ]
+    pattern = int(serial[1:]) % 4
+    if pattern == 0:
+        return [[one, pause, resume, hold, depot], []]
+    if pattern == 1:
+        charge = CommandRequest(K.CHARGE, CommandParams(target_pct=80.0), ttl_s=90.0)
+        return [[pause, one, hold, resume, charge], []]
+    if pattern == 2:
+        two = CommandRequest(
+            K.DRIVE,
+            CommandParams(stops=(StopVisit(near[0]), StopVisit(near[2])), horizon=1),
+            ttl_s=60.0,
+        )
+
+        def update() -> CommandRequest:
+            params = CommandParams(stops=(StopVisit(near[3]),), order_command_id=drive_id())
+            return CommandRequest(K.UPDATE, params, ttl_s=60.0)
+
+        short = replace(hold, params=CommandParams(duration_s=5.0))
+        return [[two, update, pause, resume, short], []]
+    far = CommandRequest(K.DRIVE, CommandParams(stops=(StopVisit(near[6]),)), ttl_s=60.0)
+    return [[far, pause, resume], [CommandRequest(K.CANCEL, ttl_s=60.0), depot]]
+
+
+async def play(progress: Callable[[str], None] = lambda line: None) -> Day:
+    from headway.network.cch_router import CCHRouter
+
+    city = generate_city(CityParams(seed=3, size_km=3.0))
+    router = CCHRouter(city)
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="headway-day-")))
+    platform = build_embedded(settings, city, COMMANDER)
+    sim = FleetSimulator(
+        city,
+        SimConfig(
+            vehicles=FLEET,
+            speedup=SPEEDUP,
+            seed=5,
+            mqtt_host=platform.broker.host,
+            mqtt_port=platform.mqtt_port,
+            state_interval_s=0.2,
+            faults=False,
+            # A small pack, so that charging to 80 % is over in seconds of wall time.
+            vehicle=VehicleSpec(battery_kwh=15.0, initial_charge_pct=(50.0, 90.0)),
+            # At this speed-up a roaming shuttle covers 280 m a second: no platform keeps
+            # up with that. They wait for orders, as a dispatched fleet does.
+            roam=False,
+        ),
+    )
+    for serial in sim.vehicle_ids:
+        platform.registry.register(sim.config.manufacturer, serial)
+    sent: list[tuple[str, dict[str, Any]]] = []
+    recorder = Recorder(platform.mqtt_port, sent)
+    rescue_stop = asyncio.Event()
+    rescue: asyncio.Task[None] | None = None
+    await platform.start()
+    try:
+        await recorder.start()
+        await sim.start()
+        progress("fleet connected")
+        while platform.processor.known_vehicles < FLEET:
+            await asyncio.sleep(0.05)
+        progress("fleet visible")
+        await asyncio.sleep(1.0)
+        sim.impair(TROUBLE)
+        t0 = time.time()
+        for serial in OFFLINE:
+            sim.inject(serial, "connection_lost", OFFLINE_S * SPEEDUP)
+        plans: dict[str, list[Plan]] = {}
+        first_ids: dict[str, str] = {}
+        for index, serial in enumerate(sim.vehicle_ids):
+            vehicle = sim.model.vehicles[index]
+            near = nearby_stops(city, vehicle.last_node, router.travel_times_from)
+            plans[serial] = requests_for(
+                serial, near, functools.partial(first_ids.__getitem__, serial)
+            )
+        ids: list[str] = []
+        for wave in (0, 1):
+            if wave:
+                await asyncio.sleep(SECOND_WAVE_S)
+            for step in range(PER_VEHICLE):
+                for serial in sim.vehicle_ids:
+                    todo = plans[serial][wave]
+                    if step >= len(todo):
+                        continue
+                    item = todo[step]
+                    request = item() if callable(item) else item
+                    command, _ = await platform.commands.submit(serial, request, "scenario")
+                    first_ids.setdefault(serial, command.id)
+                    ids.append(command.id)
+        progress(f"{len(ids)} commands submitted")
+        await asyncio.sleep(KILL_AFTER_S)
+        killed_at = time.time()
+        task = platform.task("commander")
+        assert task is not None
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        second = Commander(
+            platform.command_store,
+            platform.command_queue,
+            platform.command_link,
+            platform.log,
+            platform.live,
+            platform.translator,
+            platform.dead_letters,
+            platform.metrics,
+            replace(COMMANDER, name="commander-b"),
+        )
+        rescue = asyncio.create_task(second.run(rescue_stop))
+        deadline = time.monotonic() + 150.0
+        while True:
+            commands = [await platform.command_store.get(i) for i in ids]
+            if all(c is not None and c.final for c in commands):
+                break
+            if time.monotonic() > deadline:
+                break
+            progress(str(Counter(c.status.value for c in commands if c is not None)))
+            await asyncio.sleep(0.2)
+        transitions = platform.metrics.command_breaker_transitions
+        return Day(
+            commands=[c for c in commands if c is not None],
+            applied={s: sim.applied(s) for s in sim.vehicle_ids},
+            sent=sent,
+            offline_until=t0 + OFFLINE_S,
+            killed_at=killed_at,
+            stats={"a": platform.commander.stats, "b": second.stats},
+            injected=dict(sim.stats.injected),
+            breaker_transitions={
+                state: transitions.labels(state)._value.get()
+                for state in ("open", "half_open", "closed")
+            },
+            breaker_log=[(at, v, state.value) for at, v, state in second.breaker_log],
+            marks={"t0": t0, "end": time.time()},
+        )
+    finally:
+        rescue_stop.set()
+        if rescue is not None:
+            await asyncio.gather(rescue, return_exceptions=True)
+        await sim.stop()
+        await recorder.stop()
+        await platform.stop()
