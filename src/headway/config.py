@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr = SecretStr("")
 
     city_seed: int = 7
+    network_file: str | None = None  # .npz from `headway network import`, or an OSM file
     offline_after_s: float = 10.0
     live_tick_s: float = 0.5
     max_payload_bytes: int = 64 * 1024

@@ -33,7 +33,6 @@ from headway.contracts.events import DEAD_LETTER_TOPIC, TELEMETRY_TOPIC
 from headway.domain.users import Role
 from headway.entrypoints.api.app import create_app
 from headway.entrypoints.api.context import ApiContext
-from headway.network.city import CityParams, generate_city
 from headway.network.geojson import network_geojson
 from headway.network.graph import RoadNetwork
 from headway.services.identity import Identity
@@ -63,7 +62,11 @@ def topics(settings: Settings) -> tuple[str, str]:
 
 
 def load_network(settings: Settings) -> RoadNetwork:
-    return generate_city(CityParams(seed=settings.city_seed))
+    """Every process of a deployment loads the same map: a network file, or the
+    synthetic city of HEADWAY_CITY_SEED."""
+    from headway.entrypoints.demo import load_network as load
+
+    return load(settings.city_seed, settings.network_file)
 
 
 async def _ensure_topics(events: KafkaEventLog, names: list[str], wait_s: float = 120.0) -> None:

@@ -44,8 +44,12 @@ def run_one(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.process} %(message)s")
     try:
         asyncio.run(PROCESSES[args.process](settings))
-    except (OSError, ValueError) as exc:
-        print(f"headway run {args.process}: {exc}", file=sys.stderr)
+    except Exception as exc:  # one clear line, not a traceback, for whoever runs it
+        print(
+            f"headway run {args.process}: {type(exc).__name__}: {exc}\n"
+            '  (settings for the stack: eval "$(scripts/stack env)"; is it up? scripts/stack status)',
+            file=sys.stderr,
+        )
         return 1
     return 0
 
