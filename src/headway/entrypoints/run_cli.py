@@ -47,7 +47,7 @@ def run_one(args: argparse.Namespace, settings: Settings) -> int:
     except Exception as exc:  # one clear line, not a traceback, for whoever runs it
         print(
             f"headway run {args.process}: {type(exc).__name__}: {exc}\n"
-            '  (settings for the stack: eval "$(scripts/stack env)"; is it up? scripts/stack status)',
+            '  (stack settings: eval "$(scripts/stack env)"; is it up? scripts/stack status)',
             file=sys.stderr,
         )
         return 1
