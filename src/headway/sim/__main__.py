@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mqtt-port", type=int, default=1883)
     parser.add_argument("--state-interval", type=float, default=1.0)
     parser.add_argument("--visualization-interval", type=float, default=0.0)
+    parser.add_argument(
+        "--tick", type=float, default=0.2, help="wall seconds between fleet updates"
+    )
     parser.add_argument("--no-faults", action="store_true")
     parser.add_argument("--duration", type=float, default=None, help="wall seconds")
     args = parser.parse_args(argv)
@@ -37,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             state_interval_s=args.state_interval,
             visualization_interval_s=args.visualization_interval,
             faults=not args.no_faults,
+            tick_s=args.tick,
         )
     except ValueError as exc:
         parser.error(str(exc))
