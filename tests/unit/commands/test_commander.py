@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from headway.domain.commands import CommandKind, CommandParams, CommandStatus, StopVisit
+from headway.domain.commands import Command, CommandKind, CommandParams, CommandStatus, StopVisit
 from headway.network.cch_router import CCHRouter
 from headway.network.graph import RoadNetwork
 from headway.services.commands.breaker import BreakerState
@@ -29,8 +29,8 @@ async def rig(town: RoadNetwork, town_router: CCHRouter) -> AsyncIterator[Rig]:
     await rig.close()
 
 
-def statuses(commands: list[object]) -> list[str]:
-    return [f"{c.kind} {c.status}" for c in commands]  # type: ignore[attr-defined]
+def statuses(commands: list[Command]) -> list[str]:
+    return [f"{c.kind} {c.status}" for c in commands]
 
 
 async def test_commands_are_delivered_in_order_and_tracked_to_the_end(rig: Rig) -> None:
@@ -188,3 +188,24 @@ async def test_a_command_that_cannot_be_built_fails_with_the_reason(rig: Rig) ->
     assert ended.status is S.DONE
     assert ended.order_id == base.order_id
     assert ended.order_update_id == 1
+
+
+async def test_a_flaky_store_is_waited_out_not_fatal(rig: Rig) -> None:
+    from headway.domain.errors import StoreUnavailable
+
+    real_open = rig.store.open_for_vehicles
+    failures = {"left": 3}
+
+    async def flaky(vehicle_ids: object) -> object:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise StoreUnavailable("database restarting")
+        return await real_open(vehicle_ids)  # type: ignore[arg-type]
+
+    rig.store.open_for_vehicles = flaky  # type: ignore[assignment, method-assign]
+    commander, task = rig.commander()
+    command = await rig.submit("v1", PAUSE)
+    (ended,) = await rig.settle([command.id])
+    assert ended.status is S.DONE
+    assert commander.stats.loop_errors >= 3
+    assert not task.done()

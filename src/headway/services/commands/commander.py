@@ -22,6 +22,7 @@ already hold them. ``docs/commands.md`` is the design note.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import os
@@ -63,6 +64,7 @@ from headway.services.ports import (
     CommandQueue,
     CommandStore,
     DeadLetters,
+    EventConsumer,
     EventLog,
     LinkDown,
     LiveState,
@@ -71,6 +73,8 @@ from headway.services.ports import (
 )
 
 log = logging.getLogger(__name__)
+_FIRST_BACKOFF_S = 0.1
+_MAX_BACKOFF_S = 5.0
 
 
 def default_name() -> str:
@@ -111,6 +115,7 @@ class CommanderStats:
     conflicts: int = 0
     requeued: int = 0
     reclaimed: int = 0
+    loop_errors: int = 0
     ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -152,6 +157,8 @@ class Commander:
         """Command id to (vehicle, end of its ack window) for the attempt in flight."""
         self._headers: dict[tuple[str, str], int] = defaultdict(int)
         self._spare: list[str] = []
+        self._next: dict[str, float] = {}
+        """When each periodic chore of the send loop is due next."""
         """Entries of commands held twice, to acknowledge at the next turn."""
         self._ended_here: set[str] = set()
         self._running = False
@@ -182,53 +189,66 @@ class Commander:
     # ---------------------------------------------------------------- sender
 
     async def _send_loop(self, stop: asyncio.Event) -> None:
-        config = self.config
-        for entry in await self._queue.pending(config.name):
-            self._hold(entry)
+        """Rounds of sending until stopped; a failing adapter (Redis, the database) is
+        logged, counted and waited out with backoff, never fatal."""
+        recovered = False
+        delay = _FIRST_BACKOFF_S
         now = self._clock()
-        next_touch = now + config.touch_every_s
-        next_reclaim = now
-        next_recheck = now + config.recheck_s
-        next_sweep = now
+        self._next = {"touch": now + self.config.touch_every_s, "reclaim": now, "sweep": now}
+        self._next["recheck"] = now + self.config.recheck_s
         while not stop.is_set():
             _raise_if_cancelled()
-            wait = config.take_block_s
-            if self._timers:
-                wait = max(min(wait, self._timers[0][0] - self._clock()), 0.0)
-            if self._dirty:
-                wait = 0.0
-                # In-memory adapters answer without suspending: let the tracker and the
-                # rest of the process have their turn before the next round of work.
-                await asyncio.sleep(0)
-            for entry in await self._queue.take(config.name, config.batch, wait):
-                self._hold(entry)
-            now = self._clock()
-            if now >= next_reclaim:
-                next_reclaim = now + config.reclaim_every_s
-                claimed = await self._queue.reclaim(
-                    config.name, config.reclaim_idle_s, config.batch
-                )
-                for entry in claimed:
-                    self.stats.reclaimed += 1
-                    self._hold(entry)
-            if now >= next_touch:
-                next_touch = now + config.touch_every_s
-                await self._queue.touch(config.name, [e.entry_id for e in self._held.values()])
-            if now >= next_recheck:
-                next_recheck = now + config.recheck_s
+            try:
+                if not recovered:
+                    for entry in await self._queue.pending(self.config.name):
+                        self._hold(entry)
+                    recovered = True
+                await self._send_round()
+                delay = _FIRST_BACKOFF_S
+            except Exception as exc:
+                self.stats.loop_errors += 1
+                log.error("commander send round failed (%s); again in %.1f s", exc, delay)
                 self._dirty.update(self._by_vehicle)
-            while self._timers and self._timers[0][0] <= now:
-                _, due = heapq.heappop(self._timers)
-                if self._wake_at.get(due, now) <= now:
-                    self._wake_at.pop(due, None)
-                self._dirty.add(due)
-            if self._dirty:
-                vehicles, self._dirty = self._dirty, set()
-                await self._process(vehicles)
-            if now >= next_sweep:
-                next_sweep = now + config.sweep_every_s
-                await self._sweep(now)
-            self._metrics.commands_in_flight.set(len(self._held))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2.0, _MAX_BACKOFF_S)
+
+    async def _send_round(self) -> None:
+        config, due = self.config, self._next
+        wait = config.take_block_s
+        if self._timers:
+            wait = max(min(wait, self._timers[0][0] - self._clock()), 0.0)
+        if self._dirty:
+            wait = 0.0
+            # In-memory adapters answer without suspending: let the tracker and the rest
+            # of the process have their turn before the next round of work.
+            await asyncio.sleep(0)
+        for entry in await self._queue.take(config.name, config.batch, wait):
+            self._hold(entry)
+        now = self._clock()
+        if now >= due["reclaim"]:
+            due["reclaim"] = now + config.reclaim_every_s
+            claimed = await self._queue.reclaim(config.name, config.reclaim_idle_s, config.batch)
+            for entry in claimed:
+                self.stats.reclaimed += 1
+                self._hold(entry)
+        if now >= due["touch"]:
+            due["touch"] = now + config.touch_every_s
+            await self._queue.touch(config.name, [e.entry_id for e in self._held.values()])
+        if now >= due["recheck"]:
+            due["recheck"] = now + config.recheck_s
+            self._dirty.update(self._by_vehicle)
+        while self._timers and self._timers[0][0] <= now:
+            _, vehicle_id = heapq.heappop(self._timers)
+            if self._wake_at.get(vehicle_id, now) <= now:
+                self._wake_at.pop(vehicle_id, None)
+            self._dirty.add(vehicle_id)
+        if self._dirty:
+            vehicles, self._dirty = self._dirty, set()
+            await self._process(vehicles)
+        if now >= due["sweep"]:
+            due["sweep"] = now + config.sweep_every_s
+            await self._sweep(now)
+        self._metrics.commands_in_flight.set(len(self._held))
 
     def _hold(self, entry: QueueEntry) -> None:
         known = self._held.get(entry.command_id)
@@ -473,38 +493,52 @@ class Commander:
     # ---------------------------------------------------------------- tracker
 
     async def _track_loop(self, stop: asyncio.Event) -> None:
-        consumer = self._log.consumer(self.config.group, [self.config.telemetry_topic])
-        try:
-            while not stop.is_set():
-                _raise_if_cancelled()
-                records = await consumer.poll(4 * self.config.batch, self.config.take_block_s)
-                if not records:
-                    continue
-                reports: dict[str, list[VehicleReport]] = defaultdict(list)
-                for record in records:
-                    try:
-                        event = event_decoder.decode(record.value)
-                    except msgspec.DecodeError:
-                        continue
-                    if isinstance(event, Telemetry) and event.progress is not None:
-                        reports[event.vehicle_id].append(
-                            VehicleReport(
-                                event.vehicle_id,
-                                event.received_at,
-                                event.order_id,
-                                event.driving,
-                                event.progress,
-                            )
-                        )
-                if reports:
-                    self.stats.reports += sum(len(r) for r in reports.values())
-                    found = await self._store.open_for_vehicles(list(reports))
-                    for vehicle_id, commands in found.items():
-                        await self._track(vehicle_id, commands, reports[vehicle_id])
-                await consumer.commit()
-                await asyncio.sleep(0)
-        finally:
-            await consumer.close()
+        """Read states until stopped. After a failure the consumer is replaced, so the
+        batch that failed is read again from the last commit."""
+        delay = _FIRST_BACKOFF_S
+        while not stop.is_set():
+            consumer = self._log.consumer(self.config.group, [self.config.telemetry_topic])
+            try:
+                while not stop.is_set():
+                    _raise_if_cancelled()
+                    await self._track_round(consumer)
+                    delay = _FIRST_BACKOFF_S
+            except Exception as exc:
+                self.stats.loop_errors += 1
+                log.error("commander track round failed (%s); again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2.0, _MAX_BACKOFF_S)
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.close()
+
+    async def _track_round(self, consumer: EventConsumer) -> None:
+        records = await consumer.poll(4 * self.config.batch, self.config.take_block_s)
+        if not records:
+            return
+        reports: dict[str, list[VehicleReport]] = defaultdict(list)
+        for record in records:
+            try:
+                event = event_decoder.decode(record.value)
+            except msgspec.DecodeError:
+                continue
+            if isinstance(event, Telemetry) and event.progress is not None:
+                reports[event.vehicle_id].append(
+                    VehicleReport(
+                        event.vehicle_id,
+                        event.received_at,
+                        event.order_id,
+                        event.driving,
+                        event.progress,
+                    )
+                )
+        if reports:
+            self.stats.reports += sum(len(r) for r in reports.values())
+            found = await self._store.open_for_vehicles(list(reports))
+            for vehicle_id, commands in found.items():
+                await self._track(vehicle_id, commands, reports[vehicle_id])
+        await consumer.commit()
+        await asyncio.sleep(0)
 
     async def _track(
         self, vehicle_id: str, commands: list[Command], reports: Sequence[VehicleReport]
