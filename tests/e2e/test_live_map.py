@@ -140,6 +140,8 @@ def test_live_map_shows_the_fleet_and_a_vehicle(demo_server: Demo, chromium: Bro
 
         # The city's roads are drawn, and so, in the picture, is every status colour
         # that the counters report (before and after it was taken: statuses change live).
+        # (The road layer may finish drawing a frame after the vehicles on a busy machine.)
+        page.wait_for_function("() => window.__headway.renderedRoads() > 100")
         assert page.evaluate("() => window.__headway.renderedRoads()") > 100
         colours = {
             s: _rgb(
