@@ -1,4 +1,12 @@
-import type { NetworkCollection, TokenResponse, Track, VehicleDetail } from "./types";
+import type {
+  CommandPage,
+  CommandRecord,
+  CommandRequest,
+  NetworkCollection,
+  TokenResponse,
+  Track,
+  VehicleDetail,
+} from "./types";
 
 export const API_BASE = "/api/v1";
 const TIMEOUT_MS = 15_000;
@@ -70,6 +78,50 @@ export function fetchVehicle(token: string, id: string): Promise<VehicleDetail> 
 
 export function fetchTrack(token: string, id: string): Promise<Track> {
   return request<Track>(`/vehicles/${encodeURIComponent(id)}/track`, authed(token));
+}
+
+/**
+ * Issue a command. The Idempotency-Key makes the one retry after a lost answer safe:
+ * the server returns the command the first attempt created instead of a second one.
+ */
+export async function issueCommand(
+  token: string,
+  vehicleId: string,
+  body: CommandRequest,
+): Promise<CommandRecord> {
+  const key = newKey();
+  const init: RequestInit = {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${token}`,
+      Accept: "application/json",
+      "Content-Type": "application/json",
+      "Idempotency-Key": key,
+    },
+    body: JSON.stringify(body),
+  };
+  const path = `/vehicles/${encodeURIComponent(vehicleId)}/commands`;
+  try {
+    return await request<CommandRecord>(path, init);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 0) return request<CommandRecord>(path, init);
+    throw e;
+  }
+}
+
+/** A random key; crypto.randomUUID needs a secure context, which plain http on a LAN is not. */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function fetchCommand(token: string, id: string): Promise<CommandRecord> {
+  return request<CommandRecord>(`/commands/${encodeURIComponent(id)}`, authed(token));
+}
+
+export function listCommands(token: string, vehicleId: string, limit = 6): Promise<CommandPage> {
+  const query = new URLSearchParams({ vehicle_id: vehicleId, limit: String(limit) });
+  return request<CommandPage>(`/commands?${query}`, authed(token));
 }
 
 export function liveUrl(token: string): string {

@@ -102,3 +102,60 @@ export interface NetworkCollection
   extends GeoJSON.FeatureCollection<GeoJSON.Geometry, NetworkProps> {
   bbox: [number, number, number, number];
 }
+
+/** Commands to a vehicle (`/vehicles/{id}/commands`, `/commands/{id}`). */
+export type CommandKind =
+  | "drive"
+  | "update"
+  | "hold"
+  | "pause"
+  | "resume"
+  | "cancel"
+  | "return_to_depot"
+  | "charge";
+
+export type CommandStatus =
+  | "accepted"
+  | "sent"
+  | "acknowledged"
+  | "rejected"
+  | "running"
+  | "done"
+  | "failed"
+  | "expired"
+  | "cancelled";
+
+export interface CommandStep {
+  status: CommandStatus;
+  at: number;
+  note: string;
+}
+
+export interface CommandRecord {
+  id: string;
+  vehicle_id: string;
+  kind: CommandKind;
+  status: CommandStatus;
+  final: boolean;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  attempts: number;
+  reason: string;
+  params: Record<string, unknown>;
+  history: CommandStep[];
+}
+
+export interface CommandPage {
+  items: CommandRecord[];
+  next_cursor: string | null;
+}
+
+/** The body of `POST /vehicles/{id}/commands`, for the kinds the map's controls send. */
+export type CommandRequest =
+  | { kind: "hold"; duration_s: number }
+  | { kind: "pause" }
+  | { kind: "resume" }
+  | { kind: "cancel" }
+  | { kind: "return_to_depot" }
+  | { kind: "charge"; target_pct?: number };
