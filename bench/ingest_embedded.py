@@ -28,7 +28,12 @@ from headway.adapters.amqtt_broker import AmqttEmbeddedBroker
 from headway.adapters.gmqtt_link import GmqttSubscriber
 from headway.config import Settings
 from headway.contracts import vda5050
-from headway.entrypoints.demo import DemoOptions, load_network, run_headless
+from headway.entrypoints.demo import (
+    WARMUP_AFTER_FLEET_UP_S,
+    DemoOptions,
+    load_network,
+    run_headless,
+)
 from headway.sim.fleet import FleetSimulator, SimConfig
 
 
@@ -55,6 +60,7 @@ async def bare_transport(vehicles: int, duration_s: float, seed: int) -> dict[st
         ),
     )
     await sim.start()
+    await asyncio.sleep(WARMUP_AFTER_FLEET_UP_S + 1.0)  # the same warm-up as the pipeline
     delays.clear()
     cpu0, t0 = _cpu(), time.monotonic()
     await asyncio.sleep(duration_s)
