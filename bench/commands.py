@@ -1,19 +1,21 @@
-"""Command → acknowledged latency of the embedded profile, against a raw MQTT round trip.
+"""Command → acknowledged latency at 100 commands/s with 1,000 vehicles, against a raw
+MQTT round trip measured in the same run.
 
-1,000 simulated shuttles (in a process of their own, as vehicles are machines of their
-own) connected to the embedded platform (broker, bridge, event log, processor,
-commander), in this process. Commands arrive at a steady rate through the command service
-(drive to a nearby stop, then pause, then resume, round robin over the fleet), and each
-one's latency is read from its record: accepted → acknowledged, i.e. queue, store,
-translation, MQTT to the vehicle, the vehicle's state back through the bridge and the
-event log, and the tracker's save.
+1,000 simulated shuttles run in a process of their own (vehicles are machines of their
+own) and connect to the broker: the embedded amqtt (default) or the stack's Mosquitto
+(``--broker stack``, after ``scripts/stack up``). This process runs the platform's
+bridge, event log, processor and commander. Commands arrive at a steady rate through
+the command service (drive to a nearby stop, pause, resume, hold at the next stop,
+round robin over the fleet); each one's latency is read from its record, accepted →
+acknowledged: queue, store, translation, MQTT to the vehicle, and the vehicle's state
+back to the bridge.
 
-The baseline, measured in the same run, on the same broker and fleet and interleaved
-with the commands so that both see the same load, is the raw round trip: a bare client
-publishes an instant action straight to a vehicle and waits for the state that lists
-it. The difference is what the commander costs. Last line: one JSON object.
+The baseline, interleaved with the commands so that both see the same load, is the raw
+round trip: a bare client publishes an instant action straight to a vehicle, and the
+state that lists it is timed where the bridge receives it (where acknowledgements are
+read too). The difference is what the commander costs. Last line: one JSON object.
 
-    python bench/commands.py [--vehicles 1000] [--rate 100] [--duration 30]
+    python bench/commands.py [--vehicles 1000] [--rate 100] [--duration 30] [--broker stack]
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,8 @@ import numpy as np
 from gmqtt import Client
 from gmqtt.mqtt.constants import MQTTv311
 
+from headway.adapters.gmqtt_link import GmqttSubscriber
+from headway.adapters.gmqtt_publisher import GmqttCommandLink
 from headway.bootstrap import build_embedded
 from headway.config import Settings
 from headway.contracts import vda5050
@@ -43,13 +51,18 @@ from headway.domain.commands import CommandKind, CommandParams, CommandStatus, S
 from headway.entrypoints.demo import load_network
 from headway.entrypoints.runtime import settle_heap
 from headway.network.cch_router import CCHRouter
+from headway.network.graph import RoadNetwork
+from headway.services.commands.commander import Commander, CommanderConfig
 from headway.services.commands.service import CommandRequest
-from headway.sim.fleet import SimConfig
 from headway.sim.vehicle import serial_number
+from headway.streaming.vda_ingest import SUBSCRIPTIONS
 
 TARGET_P99_MS = 250.0
 RAW_EVERY = 4
 """One raw round trip for every fourth command, interleaved: the same load for both."""
+STEPS = (CommandKind.DRIVE, CommandKind.PAUSE, CommandKind.RESUME, CommandKind.HOLD)
+"""Each vehicle's commands in turn; none gets a second new order, which would rightly
+wait for its first journey to end."""
 PROBED = 20
 """Vehicles kept for the raw round trips (the others get the commands)."""
 
@@ -63,24 +76,21 @@ class _StateActions(msgspec.Struct, rename="camel"):
 
 
 class RawRoundTrip:
-    """Publishes instant actions with a bare client; times the state that lists each."""
+    """Publishes instant actions with a bare client, and times the state that lists each
+    as the bridge receives it: the point where acknowledgements are read too."""
 
-    def __init__(self, port: int, manufacturer: str, serials: list[str]) -> None:
-        self._port = port
+    def __init__(self, broker: Broker, manufacturer: str) -> None:
+        self._broker = broker
         self._manufacturer = manufacturer
-        self._serials = serials
         self._decoder = msgspec.json.Decoder(_StateActions)
         self._sent: dict[str, float] = {}
         self.delays_s: list[float] = []
         self._client = Client(f"bench-raw-{uuid.uuid4().hex[:6]}")
-        self._client.on_message = self._on_message
+        if broker.login is not None:
+            self._client.set_auth_credentials(*broker.login)
 
     async def start(self) -> None:
-        await self._client.connect("127.0.0.1", self._port, version=MQTTv311)
-        # Only the probed vehicles' states: all of them would double the broker's load.
-        for serial in self._serials:
-            self._client.subscribe(vda5050.topic(self._manufacturer, serial, "state"), qos=0)
-        await asyncio.sleep(0.5)
+        await self._client.connect(self._broker.host, self._broker.port, version=MQTTv311)
 
     async def stop(self) -> None:
         await self._client.disconnect()
@@ -98,45 +108,158 @@ class RawRoundTrip:
                 vda5050.Action(action_type="stopPause", action_id=action_id, blocking_type="NONE")
             ],
         )
-        self._sent[action_id] = time.monotonic()
+        self._sent[action_id] = time.time()
         topic = vda5050.topic(self._manufacturer, serial, "instantActions")
         self._client.publish(topic, vda5050.encoder.encode(message), qos=1)
 
-    def _on_message(self, client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
-        if not self._sent or b"raw-" not in payload:
-            return 0
-        now = time.monotonic()
-        for state in self._decoder.decode(payload).action_states:
-            sent = self._sent.pop(state.action_id, None)
-            if sent is not None:
-                self.delays_s.append(now - sent)
-        return 0
+    def watch(self, handler: Callable[[str, bytes], None]) -> Callable[[str, bytes], None]:
+        """``handler`` (the bridge's), with the raw round trips timed on the way."""
+
+        def on_message(topic: str, payload: bytes) -> None:
+            if self._sent and b"raw-" in payload and topic.endswith("/state"):
+                now = time.time()
+                for state in self._decoder.decode(payload).action_states:
+                    sent = self._sent.pop(state.action_id, None)
+                    if sent is not None:
+                        self.delays_s.append(now - sent)
+            handler(topic, payload)
+
+        return on_message
+
+
+@dataclass(frozen=True)
+class Broker:
+    name: str
+    host: str
+    port: int
+    login: tuple[str, str] | None = None
+
+
+def stack_broker() -> Broker:
+    """The stack's Mosquitto (``scripts/stack up`` first), with the platform's login."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "stack"
+    out = subprocess.run(
+        [str(script), "env", "--json"], capture_output=True, text=True, check=True, timeout=60
+    )
+    env = json.loads(out.stdout)
+    return Broker(
+        "mosquitto (stack)",
+        env["mqtt_host"],
+        int(env["stack_mqtt_port"]),
+        (env["mqtt_username"], env["mqtt_password"]),
+    )
+
+
+class Platform:
+    """The embedded platform's parts, on its own amqtt broker or on the stack's Mosquitto
+    (then the bridge and the commander's link connect there instead)."""
+
+    def __init__(self, network: RoadNetwork, stack: bool) -> None:
+        settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="headway-bench-")))
+        self.embedded = build_embedded(settings, network)
+        self.stack = stack_broker() if stack else None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscriber: GmqttSubscriber | None = None
+        self._link: GmqttCommandLink | None = None
+        self.commander = self.embedded.commander
+        self.on_message: Callable[[str, bytes], None] = self.embedded.bridge.on_message
+
+    @property
+    def broker(self) -> Broker:
+        if self.stack is not None:
+            return self.stack
+        return Broker("amqtt (embedded)", self.embedded.broker.host, self.embedded.mqtt_port)
+
+    async def start(self, manufacturer: str, watch: RawRoundTrip) -> None:
+        self.on_message = watch.watch(self.embedded.bridge.on_message)
+        if self.stack is None:
+            # The embedded platform's subscriber hands messages to this bound method.
+            self.embedded.bridge.on_message = self.on_message  # type: ignore[method-assign, assignment]
+            await self.embedded.start()
+            return
+        p, login = self.embedded, self.stack.login
+        assert login is not None
+        self._subscriber = GmqttSubscriber(
+            self.stack.host,
+            self.stack.port,
+            [(vda5050.topic(manufacturer, "+", kind), 1) for kind in SUBSCRIPTIONS],
+            self.on_message,
+            username=login[0],
+            password=login[1],
+        )
+        await self._subscriber.start()
+        self._tasks.append(asyncio.create_task(p.processor.run(self._stop)))
+        self._link = GmqttCommandLink(
+            self.stack.host, self.stack.port, username=login[0], password=login[1]
+        )
+        await self._link.start()
+        self.commander = Commander(
+            p.command_store,
+            p.command_queue,
+            self._link,
+            p.log,
+            p.live,
+            p.translator,
+            p.dead_letters,
+            p.metrics,
+            CommanderConfig(name="bench-commander"),
+        )
+        self._tasks.append(asyncio.create_task(self.commander.run(self._stop)))
+
+    async def stop(self) -> None:
+        if self.stack is None:
+            await self.embedded.stop()
+            return
+        self._stop.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._link is not None:
+            await self._link.stop()
+        if self._subscriber is not None:
+            await self._subscriber.stop()
+        await self.embedded.records.close()
 
 
 async def run(
-    vehicles: int, rate: float, duration_s: float, seed: int, tick_s: float = 0.05
+    vehicles: int,
+    rate: float,
+    duration_s: float,
+    seed: int,
+    tick_s: float = 0.05,
+    stack: bool = False,
 ) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     network = load_network(seed)
     router = CCHRouter(network)
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="headway-bench-")))
-    platform = build_embedded(settings, network)
-    manufacturer = SimConfig().manufacturer
+    parts = Platform(network, stack)
+    platform = parts.embedded
+    manufacturer = "headway-bench"
     serials = [serial_number(k) for k in range(vehicles)]
     for serial in serials:
         platform.registry.register(manufacturer, serial)
     probed, commanded = serials[:PROBED], serials[PROBED:]
-    raw = RawRoundTrip(platform.mqtt_port, manufacturer, probed)
-    await platform.start()
+    broker = parts.broker
+    raw = RawRoundTrip(broker, manufacturer)
+    await parts.start(manufacturer, raw)
     # The fleet runs in a process of its own, as vehicles are machines of their own.
+    env = dict(os.environ)
+    login_args: list[str] = []
+    if broker.login is not None:
+        login_args = [f"--mqtt-username={broker.login[0]}"]
+        env["HEADWAY_SIM_MQTT_PASSWORD"] = broker.login[1]
     fleet = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "headway.sim",
         f"--vehicles={vehicles}",
         f"--seed={seed}",
-        f"--mqtt-port={platform.mqtt_port}",
+        f"--mqtt-host={broker.host}",
+        f"--mqtt-port={broker.port}",
+        f"--manufacturer={manufacturer}",
+        *login_args,
         "--no-faults",
         f"--tick={tick_s}",
+        env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -168,13 +291,14 @@ async def run(
         total = int(rate * duration_s)
         for k in range(total):
             serial = commanded[k % len(commanded)]
-            step = (k // len(commanded)) % 3
-            if step == 0:
-                request = CommandRequest(
-                    CommandKind.DRIVE, CommandParams(stops=(StopVisit(stops[serial]),))
-                )
+            step = (k // len(commanded)) % len(STEPS)
+            if STEPS[step] is CommandKind.DRIVE:
+                params = CommandParams(stops=(StopVisit(stops[serial]),))
+            elif STEPS[step] is CommandKind.HOLD:
+                params = CommandParams(duration_s=30.0)
             else:
-                request = CommandRequest(CommandKind.PAUSE if step == 1 else CommandKind.RESUME)
+                params = CommandParams()
+            request = CommandRequest(STEPS[step], params)
             command, _ = await platform.commands.submit(serial, request, "bench")
             ids.append(command.id)
             if k % RAW_EVERY == 0:
@@ -203,18 +327,19 @@ async def run(
             sent = record.at(CommandStatus.SENT)
             if sent is not None:
                 to_send.append((sent - record.created_at) * 1000.0)
-        stats = platform.commander.stats
+        stats = parts.commander.stats
     finally:
         await raw.stop()
         if fleet.returncode is None:
             fleet.terminate()
             await fleet.wait()
-        await platform.stop()
+        await parts.stop()
 
     every = np.array([v for values in latencies.values() for v in values])
     baseline = np.array(raw.delays_s) * 1000.0
     p99 = _pct(every, 99)
     return {
+        "broker": broker.name,
         "vehicles": vehicles,
         "rate_per_s": rate,
         "commands": len(ids),
@@ -228,7 +353,7 @@ async def run(
         "by_kind_p99_ms": {k: _pct(np.array(v), 99) for k, v in sorted(latencies.items())},
         "p50_accepted_to_sent_ms": _pct(np.array(to_send), 50),
         "p99_accepted_to_sent_ms": _pct(np.array(to_send), 99),
-        "baseline": "raw MQTT instantActions publish -> state listing the action",
+        "baseline": "raw MQTT instantActions publish -> the state listing it, at the bridge",
         "baseline_samples": int(baseline.size),
         "baseline_p50_ms": _pct(baseline, 50),
         "baseline_p99_ms": _pct(baseline, 99),
@@ -239,6 +364,8 @@ async def run(
         "sends": stats.sends,
         "retries": stats.retries,
         "process_cpu_core_share": round(cpu / elapsed, 3),
+        "cpus": os.cpu_count(),
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "p50_event_loop_lag_ms": _pct(np.array(lags) * 1000.0, 50),
         "p99_event_loop_lag_ms": _pct(np.array(lags) * 1000.0, 99),
     }
@@ -274,9 +401,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="commands per second")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of commands")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--broker",
+        choices=("embedded", "stack"),
+        default="embedded",
+        help="stack: the stack's Mosquitto (scripts/stack up) instead of the embedded amqtt",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    result = asyncio.run(run(args.vehicles, args.rate, args.duration, args.seed))
+    stack = args.broker == "stack"
+    result = asyncio.run(run(args.vehicles, args.rate, args.duration, args.seed, stack=stack))
     print(json.dumps(result))
     return 0
 

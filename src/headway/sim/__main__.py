@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 
 from headway.network.city import CityParams, generate_city
@@ -21,6 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--mqtt-host", default="127.0.0.1")
     parser.add_argument("--mqtt-port", type=int, default=1883)
+    parser.add_argument("--mqtt-username", default=None)
+    parser.add_argument(
+        "--mqtt-password-env",
+        default="HEADWAY_SIM_MQTT_PASSWORD",
+        help="environment variable holding the MQTT password (never on the command line)",
+    )
+    parser.add_argument("--manufacturer", default="headway-sim")
     parser.add_argument("--state-interval", type=float, default=1.0)
     parser.add_argument("--visualization-interval", type=float, default=0.0)
     parser.add_argument(
@@ -41,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
             visualization_interval_s=args.visualization_interval,
             faults=not args.no_faults,
             tick_s=args.tick,
+            manufacturer=args.manufacturer,
+            mqtt_login=(
+                (args.mqtt_username, os.environ.get(args.mqtt_password_env, ""))
+                if args.mqtt_username
+                else None
+            ),
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -96,6 +96,8 @@ class SimConfig:
     seed: int = 1
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
+    mqtt_login: tuple[str, str] | None = None
+    """(username, password) for a broker that wants one (Mosquitto in the stack)."""
     manufacturer: str = "headway-sim"
     state_interval_s: float = 1.0
     visualization_interval_s: float = 0.0

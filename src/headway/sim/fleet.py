@@ -75,7 +75,13 @@ class FleetSimulator:
         self._vis_topics = [topic(maker, s, "visualization") for s in self.vehicle_ids]
         self._links = [
             VehicleLink(
-                maker, s, config.mqtt_host, config.mqtt_port, config.keepalive_s, self._lost
+                maker,
+                s,
+                config.mqtt_host,
+                config.mqtt_port,
+                config.keepalive_s,
+                self._lost,
+                config.mqtt_login,
             )
             for s in self.vehicle_ids
         ]
@@ -92,7 +98,9 @@ class FleetSimulator:
         self._link_rng = random.Random(f"{config.seed}/link")
         self._inbox: CommandInbox | None = None
         if config.commands:
-            self._inbox = CommandInbox(maker, config.mqtt_host, config.mqtt_port, self._on_command)
+            self._inbox = CommandInbox(
+                maker, config.mqtt_host, config.mqtt_port, self._on_command, config.mqtt_login
+            )
 
     async def start(self) -> None:
         """Connect every vehicle, in concurrent batches; returns once all are ONLINE."""

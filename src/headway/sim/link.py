@@ -52,8 +52,10 @@ class VehicleLink:
         port: int,
         keepalive_s: int,
         on_lost: Callable[[VehicleLink], None],
+        login: tuple[str, str] | None = None,
     ) -> None:
         self.serial = serial
+        self._login = login
         self.connection_topic = topic(manufacturer, serial, "connection")
         self._client_id = f"{manufacturer}-{serial}"
         self._host = host
@@ -77,6 +79,8 @@ class VehicleLink:
             logger=_LOG,
         )
         client.on_disconnect = self._lost
+        if self._login is not None:
+            client.set_auth_credentials(*self._login)
         self.connecting = True
         try:
             await asyncio.wait_for(
@@ -165,13 +169,22 @@ class CommandInbox:
     meanwhile, as a real one would with a clean MQTT session.
     """
 
-    def __init__(self, manufacturer: str, host: str, port: int, handler: CommandHandler) -> None:
+    def __init__(
+        self,
+        manufacturer: str,
+        host: str,
+        port: int,
+        handler: CommandHandler,
+        login: tuple[str, str] | None = None,
+    ) -> None:
         self._host = host
         self._port = port
         self._handler = handler
         self._filters = [topic(manufacturer, "+", name) for name in ("order", "instantActions")]
         self._client = gmqtt.Client(f"{manufacturer}-inbox", logger=_LOG)
         self._client.set_config({"reconnect_retries": -1, "reconnect_delay": 1})
+        if login is not None:
+            self._client.set_auth_credentials(*login)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._subscribed = asyncio.Event()
