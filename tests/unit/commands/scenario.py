@@ -16,11 +16,12 @@ import json
 import math
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from gmqtt import Client
 from gmqtt.mqtt.constants import MQTTv311
@@ -28,12 +29,24 @@ from gmqtt.mqtt.constants import MQTTv311
 from headway.bootstrap import build_embedded
 from headway.config import Settings
 from headway.domain.commands import Command, CommandKind, CommandParams, StopVisit
+from headway.network.cch_router import CCHRouter
 from headway.network.city import CityParams, generate_city
 from headway.network.graph import RoadNetwork
 from headway.services.commands.breaker import BreakerPolicy
 from headway.services.commands.commander import Commander, CommanderConfig, CommanderStats
 from headway.services.commands.scheduling import RetryPolicy
-from headway.services.commands.service import CommandRequest
+from headway.services.commands.service import CommandRequest, CommandService
+from headway.services.commands.translate import Translator
+from headway.services.metrics import Metrics
+from headway.services.ports import (
+    CommandLink,
+    CommandQueue,
+    CommandStore,
+    DeadLetters,
+    EventLog,
+    LiveState,
+    VehicleRegistry,
+)
 from headway.sim.fleet import FleetSimulator, LinkFaults, SimConfig, VehicleSpec
 
 K = CommandKind
@@ -80,19 +93,93 @@ class Day:
         return [c for c in self.commands if c.vehicle_id == serial]
 
 
+class Parts(Protocol):
+    """What the scenario needs of a platform: the embedded one, or the stack's services
+    (``tests/integration/commands_stack.py``)."""
+
+    @property
+    def registry(self) -> VehicleRegistry: ...
+    @property
+    def commands(self) -> CommandService: ...
+    @property
+    def commander(self) -> Commander: ...
+    @property
+    def command_store(self) -> CommandStore: ...
+    @property
+    def command_queue(self) -> CommandQueue: ...
+    @property
+    def command_link(self) -> CommandLink: ...
+    @property
+    def log(self) -> EventLog: ...
+    @property
+    def live(self) -> LiveState: ...
+    @property
+    def translator(self) -> Translator: ...
+    @property
+    def dead_letters(self) -> DeadLetters: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def known_vehicles(self) -> int: ...
+
+    def mqtt(self) -> tuple[str, int, tuple[str, str] | None]:
+        """Broker host, port and login."""
+        ...
+
+    def task(self, name: str) -> asyncio.Task[None] | None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Embedded:
+    """The embedded platform, as the scenario sees it."""
+
+    def __init__(self, city: RoadNetwork) -> None:
+        settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="headway-day-")))
+        self.platform = build_embedded(settings, city, COMMANDER)
+        p = self.platform
+        self.registry, self.commands, self.commander = p.registry, p.commands, p.commander
+        self.command_store, self.command_queue = p.command_store, p.command_queue
+        self.command_link, self.log, self.live = p.command_link, p.log, p.live
+        self.translator, self.dead_letters, self.metrics = p.translator, p.dead_letters, p.metrics
+
+    @property
+    def known_vehicles(self) -> int:
+        return self.platform.processor.known_vehicles
+
+    def mqtt(self) -> tuple[str, int, tuple[str, str] | None]:
+        return self.platform.broker.host, self.platform.mqtt_port, None
+
+    def task(self, name: str) -> asyncio.Task[None] | None:
+        return self.platform.task(name)
+
+    async def start(self) -> None:
+        await self.platform.start()
+
+    async def stop(self) -> None:
+        await self.platform.stop()
+
+
 class Recorder:
     """Subscribes to every vehicle's order and instantActions topics."""
 
-    def __init__(self, port: int, sink: list[tuple[str, dict[str, Any]]]) -> None:
-        self._port = port
+    def __init__(
+        self, mqtt: tuple[str, int, tuple[str, str] | None], manufacturer: str, sink: list[Any]
+    ) -> None:
+        self._mqtt = mqtt
+        self._manufacturer = manufacturer
         self._sink = sink
-        self._client = Client("recorder")
+        self._client = Client(f"recorder-{uuid.uuid4().hex[:6]}")
+        if mqtt[2] is not None:
+            self._client.set_auth_credentials(*mqtt[2])
         self._client.on_message = self._on_message
 
     async def start(self) -> None:
-        await self._client.connect("127.0.0.1", self._port, version=MQTTv311)
+        await self._client.connect(self._mqtt[0], self._mqtt[1], version=MQTTv311)
         for name in ("order", "instantActions"):
-            self._client.subscribe(f"uagv/v2/+/+/{name}", qos=1)
+            self._client.subscribe(f"uagv/v2/{self._manufacturer}/+/{name}", qos=1)
         await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
@@ -160,21 +247,29 @@ def requests_for(serial: str, near: list[str], drive_id: Callable[[], str]) -> l
     return [[far, pause, resume], [CommandRequest(K.CANCEL, ttl_s=60.0), depot]]
 
 
-async def play(progress: Callable[[str], None] = lambda line: None) -> Day:
-    from headway.network.cch_router import CCHRouter
+def town() -> RoadNetwork:
+    return generate_city(CityParams(seed=3, size_km=3.0))
 
-    city = generate_city(CityParams(seed=3, size_km=3.0))
+
+async def play(
+    progress: Callable[[str], None] = lambda line: None,
+    parts: Callable[[RoadNetwork], Parts] = Embedded,
+    manufacturer: str = "headway-sim",
+) -> Day:
+    city = town()
     router = CCHRouter(city)
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="headway-day-")))
-    platform = build_embedded(settings, city, COMMANDER)
+    platform = parts(city)
+    host, port, login = platform.mqtt()
     sim = FleetSimulator(
         city,
         SimConfig(
             vehicles=FLEET,
             speedup=SPEEDUP,
             seed=5,
-            mqtt_host=platform.broker.host,
-            mqtt_port=platform.mqtt_port,
+            mqtt_host=host,
+            mqtt_port=port,
+            mqtt_login=login,
+            manufacturer=manufacturer,
             state_interval_s=0.2,
             faults=False,
             # A small pack, so that charging to 80 % is over in seconds of wall time.
@@ -187,7 +282,7 @@ async def play(progress: Callable[[str], None] = lambda line: None) -> Day:
     for serial in sim.vehicle_ids:
         platform.registry.register(sim.config.manufacturer, serial)
     sent: list[tuple[str, dict[str, Any]]] = []
-    recorder = Recorder(platform.mqtt_port, sent)
+    recorder = Recorder((host, port, login), manufacturer, sent)
     rescue_stop = asyncio.Event()
     rescue: asyncio.Task[None] | None = None
     await platform.start()
@@ -195,7 +290,7 @@ async def play(progress: Callable[[str], None] = lambda line: None) -> Day:
         await recorder.start()
         await sim.start()
         progress("fleet connected")
-        while platform.processor.known_vehicles < FLEET:
+        while platform.known_vehicles < FLEET:
             await asyncio.sleep(0.05)
         progress("fleet visible")
         await asyncio.sleep(1.0)
@@ -241,7 +336,7 @@ async def play(progress: Callable[[str], None] = lambda line: None) -> Day:
             platform.translator,
             platform.dead_letters,
             platform.metrics,
-            replace(COMMANDER, name="commander-b"),
+            replace(platform.commander.config, name="commander-b"),
         )
         rescue = asyncio.create_task(second.run(rescue_stop))
         deadline = time.monotonic() + 150.0
