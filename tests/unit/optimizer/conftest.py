@@ -14,7 +14,7 @@ DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "bench-data" / "c
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     if not (DATA / "a2-16.txt").exists():
-        pytest.skip(f"benchmark files not found in {DATA}")
+        pytest.fail(f"benchmark files not found in {DATA}: the tests read ../shared")
     return DATA
 
 
