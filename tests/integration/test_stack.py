@@ -246,7 +246,15 @@ def test_kafka_topic_idempotent_producer_and_consumer_group(stack: Stack, unique
     admin = AdminClient({"bootstrap.servers": stack.kafka_bootstrap})
     topic = f"{unique}.telemetry"
     admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])[topic].result(30)
-    assert len(admin.list_topics(topic, timeout=10).topics[topic].partitions) == 6
+    # A just-created topic reaches the broker's metadata a moment after the controller
+    # accepted it (seen on a freshly started broker): wait for it, within bounds.
+    deadline = time.monotonic() + 15
+    partitions = 0
+    while partitions != 6 and time.monotonic() < deadline:
+        partitions = len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+        if partitions != 6:
+            time.sleep(0.2)
+    assert partitions == 6
 
     producer = Producer(
         {
