@@ -13,6 +13,7 @@ from typing import Protocol
 from headway.contracts.events import DeadLetter
 from headway.domain.alerts import Alert
 from headway.domain.commands import Command, CommandKind, CommandStatus
+from headway.domain.rides import Ride
 from headway.domain.vehicles import VehicleState, VehicleStatus
 
 
@@ -240,4 +241,35 @@ class CommandLink(Protocol):
     async def send(self, manufacturer: str, serial: str, message: str, payload: bytes) -> None:
         """Hand one message (``order`` or ``instantActions``) to the broker; raises
         LinkDown when it cannot."""
+        ...
+
+
+class StaleRide(Exception):
+    """A ride save lost a race: someone saved a newer version first. Reload and decide again."""
+
+
+class RideStore(Protocol):
+    """Durable ride records: what was offered, promised and done for each passenger.
+
+    Saves are compare-and-set on ``Ride.version``, like the command records.
+    """
+
+    async def create(self, ride: Ride) -> Ride:
+        """Store a new ride (version 1); an existing id is a programming error (KeyError)."""
+        ...
+
+    async def get(self, ride_id: str) -> Ride | None: ...
+
+    async def save(self, ride: Ride) -> Ride:
+        """Store ``ride`` as the next version; raises StaleRide if the stored version is
+        not ``ride.version``."""
+        ...
+
+    async def open_rides(self) -> list[Ride]:
+        """Every ride not ended (offered or booked), oldest first: what the dispatcher
+        rebuilds its plans from after a restart."""
+        ...
+
+    async def for_passenger(self, passenger: str, before: str = "", limit: int = 50) -> list[Ride]:
+        """The passenger's rides, newest first (ids sort by creation time)."""
         ...
