@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from headway.config import Settings
-from headway.entrypoints import darp_cli, demo_cli, network_cli, route_cli, run_cli
+from headway.entrypoints import darp_cli, demo_cli, gtfs_cli, network_cli, route_cli, run_cli
 
-COMMANDS: tuple[ModuleType, ...] = (demo_cli, run_cli, network_cli, route_cli, darp_cli)
+COMMANDS: tuple[ModuleType, ...] = (demo_cli, run_cli, network_cli, route_cli, darp_cli, gtfs_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
