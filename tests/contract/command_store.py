@@ -136,3 +136,16 @@ class CommandStoreContract:
         assert old.id in found
         assert ended.id not in found
         assert recent.id not in found
+
+    async def test_stale_can_be_limited_to_some_statuses(self) -> None:
+        store, v = await self.make_store(), self.vehicle()
+        waiting, _ = await store.create(command(v, now=100.0))
+        sent, _ = await store.create(command(v, now=100.0))
+        sent = await store.save(transition(sent, CommandStatus.SENT, 100.0, attempts=1))
+        taken = await store.save(transition(sent, CommandStatus.ACKNOWLEDGED, 101.0))
+        found = await store.stale(200.0, 1000, statuses={CommandStatus.ACKNOWLEDGED})
+        assert taken.id in {c.id for c in found}
+        assert waiting.id not in {c.id for c in found}
+        unacked = await store.stale(200.0, 1000, statuses={CommandStatus.ACCEPTED})
+        assert waiting.id in {c.id for c in unacked}
+        assert taken.id not in {c.id for c in unacked}

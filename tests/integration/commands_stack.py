@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
+import uuid
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 from headway.adapters.gmqtt_link import GmqttSubscriber
 from headway.adapters.gmqtt_publisher import GmqttCommandLink
@@ -21,6 +23,7 @@ from headway.adapters.kafka_event_log import KafkaEventLog
 from headway.adapters.memory.command_store import MemoryCommandStore
 from headway.adapters.memory.dead_letters import MemoryDeadLetters
 from headway.adapters.memory.registry import MemoryVehicleRegistry
+from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.adapters.redis_live_state import RedisLiveState
 from headway.adapters.sqlite_records import SqliteRecords
@@ -40,6 +43,21 @@ from tests.integration.conftest import Stack
 from tests.unit.commands.scenario import COMMANDER
 
 FLUSH_EVERY_S = 0.05
+
+
+def schema_url(database_url: str) -> str:
+    """The URL of a fresh schema of its own in the stack's database, migrated to the
+    newest revision: tests isolate by name, never by cleaning up. PostGIS stays in
+    ``public``, which is searched second."""
+    import psycopg
+
+    schema = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in database_url else "?"
+    url = f"{database_url}{separator}options={quote(f'-csearch_path={schema},public')}"
+    upgrade(url)
+    return url
 
 
 class StackParts:

@@ -6,7 +6,7 @@ suite (``tests/contract``) runs against both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -186,9 +186,16 @@ class CommandStore(Protocol):
         """Newest first (ids sort by creation time), with ids below ``before`` if given."""
         ...
 
-    async def stale(self, updated_before: float, limit: int) -> list[Command]:
-        """Commands not ended and not saved since ``updated_before``: the sweeper puts
-        them back on the queue in case their queue entry was lost."""
+    async def stale(
+        self,
+        updated_before: float,
+        limit: int,
+        statuses: Collection[CommandStatus] | None = None,
+    ) -> list[Command]:
+        """Commands not ended and not saved since ``updated_before`` (oldest first),
+        only those in ``statuses`` if given: the sweeper queues again the unacknowledged
+        ones (their queue entry may be lost) and checks on the acknowledged ones (their
+        vehicle may have gone silent)."""
         ...
 
 

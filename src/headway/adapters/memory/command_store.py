@@ -9,7 +9,7 @@ holds both. Records are never dropped while the process lives; ended commands be
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from headway.domain.commands import Command, CommandKind, CommandStatus
@@ -88,12 +88,17 @@ class MemoryCommandStore:
                 break
         return found
 
-    async def stale(self, updated_before: float, limit: int) -> list[Command]:
+    async def stale(
+        self,
+        updated_before: float,
+        limit: int,
+        statuses: Collection[CommandStatus] | None = None,
+    ) -> list[Command]:
         found = [
             c
             for commands in self._open.values()
             for c in commands.values()
-            if c.updated_at < updated_before
+            if c.updated_at < updated_before and (statuses is None or c.status in statuses)
         ]
         found.sort(key=lambda c: c.updated_at)
         return found[:limit]

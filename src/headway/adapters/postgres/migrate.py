@@ -14,7 +14,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url))
+    # The option goes through configparser's interpolation: a literal % must be doubled
+    # (percent-encoded passwords, ``options=-csearch_path%3D…``).
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
     return config
 
 

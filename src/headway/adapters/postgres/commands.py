@@ -1,0 +1,243 @@
+"""The stack profile's command records in PostgreSQL: one row per command.
+
+The record itself is a ``jsonb`` document (``services/commands/codec.py``); the columns
+beside it are what the queries filter and sort on. What the commander relies on:
+
+* ``create`` hands out the vehicle's next ``seq`` from ``command_sequences``, whose row
+  lock orders concurrent creates for one vehicle; a repeated ``idempotency_key`` (unique
+  across the deployment) stores nothing and returns the first command.
+* ``save`` is compare-and-set: ``UPDATE … WHERE id = … AND version = …``; no row
+  updated means someone saved first (``StaleCommand``).
+* ``open_for_vehicles`` and ``stale`` read partial indexes over the commands that have
+  not ended, so their cost follows the open commands, not the history.
+
+A connection pool (psycopg_pool) replaces broken connections; PostgreSQL away surfaces
+as ``CommandStoreUnavailable`` (a ``StoreUnavailable``), which the commander waits out
+and the API answers with 503.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import errors
+from psycopg_pool import AsyncConnectionPool
+
+from headway.domain.commands import FINAL, Command, CommandKind, CommandStatus
+from headway.domain.errors import StoreUnavailable
+from headway.services.commands.codec import decode_command, encode_command
+from headway.services.ports import DuplicateCommand, StaleCommand
+
+_ENDED = tuple(sorted(s.value for s in FINAL))
+_OPEN = "state NOT IN ('done', 'failed', 'expired', 'cancelled', 'rejected')"
+"""Spelled as in the partial indexes of migration 0003, so the planner uses them."""
+_ROW = "body::text, seq, version"
+
+assert set(_ENDED) == {"done", "failed", "expired", "cancelled", "rejected"}
+
+
+class CommandStoreUnavailable(StoreUnavailable):
+    """PostgreSQL could not be reached; nothing was changed. Retry later."""
+
+
+def _moment(unix_s: float) -> datetime:
+    return datetime.fromtimestamp(unix_s, UTC)
+
+
+def _command(row: tuple[str, int, int]) -> Command:
+    body, seq, version = row
+    return replace(decode_command(body), seq=int(seq), version=int(version))
+
+
+class PostgresCommandStore:
+    def __init__(
+        self, url: str, min_size: int = 1, max_size: int = 4, timeout_s: float = 10.0
+    ) -> None:
+        self._pool = AsyncConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout_s,
+            open=False,
+            check=AsyncConnectionPool.check_connection,
+            kwargs={"connect_timeout": int(timeout_s), "autocommit": True},
+        )
+
+    async def open(self) -> None:
+        await self._pool.open(wait=True)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _connection(self, doing: str) -> AsyncIterator[psycopg.AsyncConnection]:
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise CommandStoreUnavailable(
+                f"command records unavailable, cannot {doing}: {exc}"
+            ) from exc
+        except TimeoutError as exc:  # the pool had no connection to give in time
+            raise CommandStoreUnavailable(
+                f"command records unavailable, cannot {doing}: {exc}"
+            ) from exc
+
+    async def create(self, command: Command) -> tuple[Command, bool]:
+        key = command.idempotency_key or None
+        async with self._connection("store a command") as conn:
+            if key is not None:
+                known = await self._by_key(conn, key)
+                if known is not None:
+                    return known, False
+            try:
+                async with conn.transaction():
+                    cur = await conn.execute(
+                        "INSERT INTO command_sequences (vehicle_id, last_seq) VALUES (%s, 1) "
+                        "ON CONFLICT (vehicle_id) DO UPDATE "
+                        "SET last_seq = command_sequences.last_seq + 1 RETURNING last_seq",
+                        (command.vehicle_id,),
+                    )
+                    row = await cur.fetchone()
+                    assert row is not None
+                    stored = replace(command, seq=int(row[0]), version=1)
+                    cur = await conn.execute(
+                        "INSERT INTO commands (id, vehicle_id, kind, state, body, "
+                        "idempotency_key, created_at, updated_at, expires_at, seq, version) "
+                        "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, 1) "
+                        "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL "
+                        "DO NOTHING",
+                        (
+                            stored.id,
+                            stored.vehicle_id,
+                            stored.kind.value,
+                            stored.status.value,
+                            encode_command(stored).decode(),
+                            key,
+                            _moment(stored.created_at),
+                            _moment(stored.updated_at),
+                            _moment(stored.expires_at),
+                            stored.seq,
+                        ),
+                    )
+                    if cur.rowcount == 1:
+                        return stored, True
+                    # Another request with this key won the race: give its seq back.
+                    raise _KeyTaken
+            except errors.UniqueViolation as exc:
+                raise DuplicateCommand(command.id) from exc
+            except _KeyTaken:
+                pass
+            assert key is not None
+            known = await self._by_key(conn, key)
+            assert known is not None, "an idempotency key's row went away"
+            return known, False
+
+    async def _by_key(self, conn: psycopg.AsyncConnection, key: str) -> Command | None:
+        cur = await conn.execute(f"SELECT {_ROW} FROM commands WHERE idempotency_key = %s", (key,))
+        row = await cur.fetchone()
+        return None if row is None else _command(row)
+
+    async def get(self, command_id: str) -> Command | None:
+        async with self._connection("read a command") as conn:
+            cur = await conn.execute(f"SELECT {_ROW} FROM commands WHERE id = %s", (command_id,))
+            row = await cur.fetchone()
+        return None if row is None else _command(row)
+
+    async def save(self, command: Command) -> Command:
+        async with self._connection("save a command") as conn:
+            cur = await conn.execute(
+                "UPDATE commands SET state = %s, body = %s::jsonb, updated_at = %s, "
+                "expires_at = %s, version = version + 1 "
+                "WHERE id = %s AND version = %s RETURNING seq, version",
+                (
+                    command.status.value,
+                    encode_command(command).decode(),
+                    _moment(command.updated_at),
+                    _moment(command.expires_at),
+                    command.id,
+                    command.version,
+                ),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                cur = await conn.execute(
+                    "SELECT version FROM commands WHERE id = %s", (command.id,)
+                )
+                stored = await cur.fetchone()
+        if row is not None:
+            return replace(command, seq=int(row[0]), version=int(row[1]))
+        if stored is None:
+            raise KeyError(f"no command {command.id!r}: create it first")
+        raise StaleCommand(
+            f"command {command.id}: saving version {command.version}, stored is {stored[0]}"
+        )
+
+    async def open_for_vehicles(self, vehicle_ids: Sequence[str]) -> dict[str, list[Command]]:
+        if not vehicle_ids:
+            return {}
+        async with self._connection("read open commands") as conn:
+            cur = await conn.execute(
+                f"SELECT {_ROW} FROM commands WHERE vehicle_id = ANY(%s) AND {_OPEN} "
+                "ORDER BY vehicle_id, seq",
+                (list(vehicle_ids),),
+            )
+            rows = await cur.fetchall()
+        found: dict[str, list[Command]] = {}
+        for row in rows:
+            command = _command(row)
+            found.setdefault(command.vehicle_id, []).append(command)
+        return found
+
+    async def query(
+        self,
+        vehicle_id: str | None = None,
+        status: CommandStatus | None = None,
+        kind: CommandKind | None = None,
+        before: str = "",
+        limit: int = 100,
+    ) -> list[Command]:
+        where: list[str] = []
+        args: list[object] = []
+        for column, value in (
+            ("vehicle_id", vehicle_id),
+            ("state", None if status is None else status.value),
+            ("kind", None if kind is None else kind.value),
+        ):
+            if value is not None:
+                where.append(f"{column} = %s")
+                args.append(value)
+        if before:
+            where.append("id < %s")
+            args.append(before)
+        sql = f"SELECT {_ROW} FROM commands"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        async with self._connection("list commands") as conn:
+            cur = await conn.execute(sql + " ORDER BY id DESC LIMIT %s", (*args, limit))
+            rows = await cur.fetchall()
+        return [_command(row) for row in rows]
+
+    async def stale(
+        self,
+        updated_before: float,
+        limit: int,
+        statuses: Collection[CommandStatus] | None = None,
+    ) -> list[Command]:
+        sql = f"SELECT {_ROW} FROM commands WHERE {_OPEN} AND updated_at < %s"
+        args: list[object] = [_moment(updated_before)]
+        if statuses is not None:
+            sql += " AND state = ANY(%s)"
+            args.append([s.value for s in statuses])
+        async with self._connection("list stale commands") as conn:
+            cur = await conn.execute(sql + " ORDER BY updated_at LIMIT %s", (*args, limit))
+            rows = await cur.fetchall()
+        return [_command(row) for row in rows]
+
+
+class _KeyTaken(Exception):
+    """Rolls back a create whose idempotency key another request stored first."""
