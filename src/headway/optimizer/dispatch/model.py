@@ -51,6 +51,9 @@ class DispatchConfig:
     rebalance_max_move_s: float = 480.0
     rebalance_idle_s: float = 60.0
     """A vehicle idle for this long may be moved, at most this far (driving time)."""
+    rebalance: bool = True
+    rebalance_period_s: float = 60.0
+    """Rebalancing runs within reoptimise at most once per period."""
     pooling: bool = True
     """False: each ride goes to the nearest idle vehicle, alone (the baseline)."""
     max_stops: int = 24
