@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     admin_user: str = "admin"
     admin_password: SecretStr = SecretStr("")
 
+    # The commander (`headway run commander`, docs/commands.md): the first wait for an
+    # acknowledgement; how long a silent commander's work waits before another takes it
+    # over; how long a vehicle may be silent (and offline) before its acknowledged
+    # commands fail.
+    commander_ack_timeout_s: float = 1.5
+    commander_reclaim_idle_s: float = 30.0
+    command_silent_after_s: float = 300.0
+
     city_seed: int = 7
     network_file: str | None = None  # .npz from `headway network import`, or an OSM file
     offline_after_s: float = 10.0

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from headway.domain.commands import Command, CommandKind, CommandParams, CommandStatus, StopVisit
+from headway.domain.vehicles import VehicleStatus
 from headway.network.cch_router import CCHRouter
 from headway.network.graph import RoadNetwork
 from headway.services.commands.breaker import BreakerState
@@ -209,3 +211,37 @@ async def test_a_flaky_store_is_waited_out_not_fatal(rig: Rig) -> None:
     assert ended.status is S.DONE
     assert commander.stats.loop_errors >= 3
     assert not task.done()
+
+
+async def test_an_acknowledged_command_of_a_vehicle_gone_silent_fails_with_the_reason(
+    rig: Rig,
+) -> None:
+    """v1 starts a hold and drops off the network; v2 starts one too and stays online,
+    its live state merely old (as with a processor that is down): only v1's fails."""
+
+    def start_but_never_finish(serial: str, message: str, body: dict[str, Any]) -> None:
+        for action in body.get("actions", ()):
+            rig.fleet.vehicles[serial].actions[action["actionId"]] = "RUNNING"
+
+    rig.fleet.on_receive = start_but_never_finish
+    commander, _ = rig.commander(replace(FAST, sweep_every_s=0.05, silent_after_s=0.3))
+    hold = CommandRequest(K.HOLD, CommandParams(duration_s=600.0))
+    gone, online = await rig.submit("v1", hold), await rig.submit("v2", hold)
+    for command_id in (gone.id, online.id):
+        while (await rig.store.get(command_id)).status is not S.RUNNING:  # type: ignore[union-attr]
+            await asyncio.sleep(0.01)
+    (state,) = await rig.live.get_many(["v1"])
+    assert state is not None
+    await rig.live.put_many(
+        [replace(state, status=VehicleStatus.OFFLINE, connection="CONNECTIONBROKEN")]
+    )
+    (ended,) = await rig.settle([gone.id])
+    assert ended.status is S.FAILED
+    assert ended.reason.startswith("vehicle silent for ")
+    assert "after it took the command over" in ended.reason
+    assert commander.stats.silenced == 1
+    still = await rig.store.get(online.id)
+    assert still is not None
+    assert still.status is S.RUNNING, "an online vehicle keeps its command"
+    letters = [d for d in await rig.dead.recent(10) if d.source == "command"]
+    assert [(d.reason, d.key) for d in letters] == [("failed", gone.id)]

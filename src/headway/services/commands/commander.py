@@ -53,6 +53,7 @@ from headway.domain.commands import (
     OrderPlan,
     transition,
 )
+from headway.domain.vehicles import VehicleStatus
 from headway.services.commands.breaker import BreakerPolicy, Breakers, BreakerState
 from headway.services.commands.errors import NotTranslatable
 from headway.services.commands.scheduling import Do, RetryPolicy, Step, plan_vehicle
@@ -73,6 +74,7 @@ from headway.services.ports import (
 )
 
 log = logging.getLogger(__name__)
+_ACKNOWLEDGED = frozenset({CommandStatus.ACKNOWLEDGED, CommandStatus.RUNNING})
 _FIRST_BACKOFF_S = 0.1
 _MAX_BACKOFF_S = 5.0
 
@@ -99,6 +101,9 @@ class CommanderConfig:
     reclaim_idle_s: float = 30.0
     sweep_every_s: float = 10.0
     stale_after_s: float = 60.0
+    silent_after_s: float = 300.0
+    """An acknowledged command (the tracker carries it on from the vehicle's reports)
+    fails when its vehicle has been offline and silent this long; 0: never."""
     position_max_age_s: float = 5.0
     """A new order is built only from a position reported this recently (by an ONLINE
     vehicle): the order starts where the vehicle is, and a vehicle that moved on while
@@ -116,6 +121,8 @@ class CommanderStats:
     requeued: int = 0
     reclaimed: int = 0
     loop_errors: int = 0
+    silenced: int = 0
+    """Acknowledged commands failed because their vehicle went silent."""
     ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -473,13 +480,50 @@ class Commander:
             )
 
     async def _sweep(self, now: float) -> None:
-        """Queue again what no one seems to be working on (a lost queue entry)."""
-        stale = await self._store.stale(now - self.config.stale_after_s, self.config.batch)
+        """Queue again what no one seems to be working on (a lost queue entry), and end
+        acknowledged commands whose vehicle has gone silent."""
+        stale = await self._store.stale(
+            now - self.config.stale_after_s, self.config.batch, statuses=UNACKNOWLEDGED
+        )
         for command in stale:
-            if command.id in self._held or command.status not in UNACKNOWLEDGED:
+            if command.id in self._held:
                 continue
             await self._queue.put(command.vehicle_id, command.id)
             self.stats.requeued += 1
+        if self.config.silent_after_s > 0:
+            await self._end_silent(now)
+
+    async def _end_silent(self, now: float) -> None:
+        """An acknowledged command has no deadline of its own (a journey takes as long as
+        it takes), but its vehicle must keep reporting: once the vehicle has been offline
+        (last will, or silent past the processor's offline limit) for ``silent_after_s``,
+        the command fails with the reason. A vehicle whose live state is merely old but
+        not offline (a processor that is down) is left alone: the platform's trouble is
+        not the vehicle's."""
+        limit = self.config.silent_after_s
+        candidates = await self._store.stale(now - limit, self.config.batch, statuses=_ACKNOWLEDGED)
+        if not candidates:
+            return
+        vehicles = sorted({c.vehicle_id for c in candidates})
+        states = dict(zip(vehicles, await self._live.get_many(vehicles), strict=True))
+        for command in candidates:
+            state = states[command.vehicle_id]
+            if state is None or state.status is not VehicleStatus.OFFLINE:
+                continue
+            silent_s = now - state.last_seen
+            if silent_s < limit:
+                continue
+            note = (
+                f"vehicle silent for {silent_s:.0f} s after it took the command over "
+                f"(limit {limit:g} s); its progress is unknown"
+            )
+            try:
+                saved = await self._store.save(transition(command, CommandStatus.FAILED, now, note))
+            except StaleCommand:
+                self.stats.conflicts += 1  # its vehicle spoke, or another commander ended it
+                continue
+            self.stats.silenced += 1
+            self._ended(saved, now)
 
     def _breaker_changed(self, vehicle_id: str, state: BreakerState) -> None:
         self.breaker_log.append((self._clock(), vehicle_id, state))
