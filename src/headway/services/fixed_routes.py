@@ -1,0 +1,449 @@
+"""The fixed-route service: blocks to vehicles, vehicles followed along their trips,
+arrivals predicted at every stop, and holds sent to keep headways even.
+
+One writer: ``step`` (called by ``run`` once a tick, or by a test) reads the vehicles'
+live states, advances each vehicle's progress, decides holds, and publishes a new
+immutable ``ArrivalBoard`` with a single assignment. Readers (the API) only ever see a
+whole board, never one half updated (the updaters-and-snapshots pattern).
+
+Predictions: the next stop from the road network's travel time when the stop and the
+vehicle are on it (``router``), then the schedule's running times from there; without
+a network, the schedule plus the vehicle's current delay. Never earlier than now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from headway.domain.commands import Command, CommandKind, CommandParams
+from headway.domain.errors import HeadwayError
+from headway.domain.transit import Block, TransitFeed, TransitStop, Trip
+from headway.domain.vehicles import VehicleState
+from headway.optimizer.headway_control import ControlPoint, Hold, HoldingRules, hold_for
+from headway.services.commands.service import CommandRequest
+from headway.services.trip_tracking import (
+    StopEvent,
+    StopEventKind,
+    TrackingRules,
+    TripProgress,
+    observe,
+    start_progress,
+)
+
+log = logging.getLogger(__name__)
+
+
+class CommandSubmitter(Protocol):
+    """What the service needs of the command service (``CommandService.submit``)."""
+
+    async def submit(
+        self,
+        vehicle_id: str,
+        request: CommandRequest,
+        issued_by: str = "",
+        idempotency_key: str | None = None,
+    ) -> tuple[Command, bool]: ...
+
+
+class LiveStates(Protocol):
+    async def get_many(self, vehicle_ids: Sequence[str]) -> list[VehicleState | None]: ...
+
+
+class TravelTimes(Protocol):
+    """Seconds to drive from a vehicle's position to a stop; None when unknown."""
+
+    def __call__(self, state: VehicleState, stop: TransitStop) -> float | None: ...
+
+
+def service_day_start(day: dt.date, timezone: str) -> float:
+    """Epoch seconds of a service day's time 0: noon minus twelve hours, local time (so
+    GTFS times stay right on the days clocks change)."""
+    noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(timezone))
+    return noon.timestamp() - 12 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    stop_id: str
+    route_id: str
+    trip_id: str
+    headsign: str
+    vehicle_id: str | None
+    scheduled: float
+    predicted: float | None
+    """None: no vehicle on this trip yet; the schedule is all there is."""
+
+    @property
+    def expected(self) -> float:
+        return self.scheduled if self.predicted is None else self.predicted
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalBoard:
+    """Every stop's coming arrivals at one moment, ordered by expected time."""
+
+    at: float
+    by_stop: Mapping[str, tuple[Arrival, ...]] = field(default_factory=dict)
+
+    def arrivals(self, stop_id: str, limit: int) -> list[Arrival]:
+        return list(self.by_stop.get(stop_id, ())[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class FixedRouteConfig:
+    tick_s: float = 1.0
+    holding: HoldingRules = field(default_factory=HoldingRules)
+    tracking: TrackingRules = field(default_factory=TrackingRules)
+    control_stops: frozenset[str] | None = None
+    """Stops where vehicles may be held; None: every stop but a trip's last."""
+    horizon_s: float = 3 * 3600.0
+    """How far ahead arrivals are listed."""
+    hold_ttl_s: float = 30.0
+    """A hold not acknowledged this quickly is moot: the vehicle has gone."""
+
+
+@dataclass
+class FixedRouteStats:
+    holds_issued: int = 0
+    hold_failures: int = 0
+    held_s: float = 0.0
+    stop_events: int = 0
+    vehicles_unseen: int = 0
+    blocks_unassigned: int = 0
+
+
+def assign_blocks(blocks: Sequence[Block], vehicle_ids: Sequence[str]) -> dict[str, list[Block]]:
+    """Each block to a vehicle free by its start (the one free longest), in order of
+    start time; blocks no vehicle can take are left out (see ``unassigned``)."""
+    free_at = {v: float("-inf") for v in vehicle_ids}
+    plan: dict[str, list[Block]] = {v: [] for v in vehicle_ids}
+    for block in sorted(blocks, key=lambda b: (b.start_s, b.id)):
+        ready = [v for v in vehicle_ids if free_at[v] <= block.start_s]
+        if not ready:
+            continue
+        chosen = min(ready, key=lambda v: (free_at[v], v))
+        plan[chosen].append(block)
+        free_at[chosen] = block.end_s
+    return plan
+
+
+class FixedRouteService:
+    def __init__(
+        self,
+        feed: TransitFeed,
+        live: LiveStates,
+        commands: CommandSubmitter | None,
+        travel_time: TravelTimes | None = None,
+        config: FixedRouteConfig = FixedRouteConfig(),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.feed = feed
+        self._live = live
+        self._commands = commands
+        self._travel_time = travel_time
+        self.config = config
+        self._clock = clock
+        self.stats = FixedRouteStats()
+        self.board = ArrivalBoard(at=0.0)
+        self.day: dt.date | None = None
+        self._day_start = 0.0
+        self._trips: dict[str, Trip] = {}
+        self._plan: dict[str, list[Block]] = {}
+        self._progress: dict[str, TripProgress] = {}
+        self._last_departure: dict[tuple[str, int, str], tuple[float, str]] = {}
+        self._schedule: dict[tuple[str, int, str], list[int]] = {}
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def start_day(self, day: dt.date, vehicle_ids: Sequence[str]) -> dict[str, list[Block]]:
+        """Take up ``day``'s timetable and give its blocks to ``vehicle_ids``."""
+        trips = self.feed.trips_on(day)
+        self.day = day
+        self._day_start = service_day_start(day, self.feed.timezone)
+        self._trips = {t.id: t for t in trips}
+        blocks = self.feed.blocks_on(day)
+        self._plan = assign_blocks(blocks, vehicle_ids)
+        assigned = sum(len(b) for b in self._plan.values())
+        self.stats.blocks_unassigned = len(blocks) - assigned
+        self._schedule = defaultdict(list)
+        for trip in trips:
+            for stop_id, dep in zip(trip.stop_ids, trip.departures, strict=True):
+                self._schedule[(trip.route_id, trip.direction_id, stop_id)].append(dep)
+        for times in self._schedule.values():
+            times.sort()
+        self._progress = {}
+        self._last_departure = {}
+        now = self._clock()
+        for vehicle_id, planned in self._plan.items():
+            if planned:
+                self._progress[vehicle_id] = self._progress_for(vehicle_id, planned, now)
+        self.board = self._build_board(now)
+        return self._plan
+
+    def _progress_for(self, vehicle_id: str, blocks: list[Block], now: float) -> TripProgress:
+        trip_ids = tuple(t for b in blocks for t in b.trip_ids)
+        merged = Block(blocks[0].id, trip_ids, blocks[0].start_s, blocks[-1].end_s, False)
+        return start_progress(
+            vehicle_id, merged, self._trips, self._day_start, now, self.config.tracking
+        )
+
+    def vehicle_of_trip(self, trip_id: str) -> str | None:
+        for vehicle_id, progress in self._progress.items():
+            trip = progress.trip
+            if trip is not None and trip.id == trip_id:
+                return vehicle_id
+        return None
+
+    def progress(self, vehicle_id: str) -> TripProgress | None:
+        return self._progress.get(vehicle_id)
+
+    # -- the tick ----------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.step()
+            except HeadwayError as exc:
+                log.warning("fixed routes: step failed (%s); trying again next tick", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.tick_s)
+
+    async def step(self) -> list[Hold]:
+        """Read the vehicles, advance them, send holds; returns the holds sent."""
+        now = self._clock()
+        vehicle_ids = sorted(self._progress)
+        states = await self._live.get_many(vehicle_ids) if vehicle_ids else []
+        holds: list[Hold] = []
+        latest: dict[str, VehicleState] = {}
+        for vehicle_id, state in zip(vehicle_ids, states, strict=True):
+            if state is None:
+                self.stats.vehicles_unseen += 1
+                continue
+            latest[vehicle_id] = state
+            progress = self._progress[vehicle_id]
+            if state.ts <= progress.last_seen:
+                continue
+            for event in observe(
+                progress, self.feed.stops, state.lat, state.lon, state.ts, self.config.tracking
+            ):
+                self.stats.stop_events += 1
+                hold = self._on_event(event, latest)
+                if hold is not None and hold.holds:
+                    holds.append(hold)
+        for hold in holds:
+            await self._send(hold)
+        self.board = self._build_board(now, latest)
+        return holds
+
+    def _on_event(self, event: StopEvent, latest: Mapping[str, VehicleState]) -> Hold | None:
+        trip = self._trips[event.trip_id]
+        key = (trip.route_id, trip.direction_id, event.stop_id)
+        if event.kind is StopEventKind.DEPARTED:
+            self._last_departure[key] = (event.at, event.vehicle_id)
+            return None
+        if event.index >= len(trip.stop_ids) - 1:
+            return None
+        control = self.config.control_stops
+        if control is not None and event.stop_id not in control:
+            return None
+        ahead = self._last_departure.get(key)
+        point = ControlPoint(
+            vehicle_id=event.vehicle_id,
+            stop_id=event.stop_id,
+            now=event.at,
+            previous_departure=ahead[0] if ahead and ahead[1] != event.vehicle_id else None,
+            follower_arrival=self._follower_arrival(event, trip, latest),
+            target_headway_s=self._scheduled_headway(trip, event.index),
+            scheduled_departure=self._day_start + trip.departures[event.index],
+            timed_point=trip.timepoints[event.index] and not trip.frequency_based,
+        )
+        return hold_for(point, self.config.holding)
+
+    def _scheduled_headway(self, trip: Trip, index: int) -> float | None:
+        times = self._schedule.get((trip.route_id, trip.direction_id, trip.stop_ids[index]), [])
+        mine = trip.departures[index]
+        i = bisect.bisect_left(times, mine)
+        return float(mine - times[i - 1]) if i > 0 else None
+
+    def _follower_arrival(
+        self, event: StopEvent, trip: Trip, latest: Mapping[str, VehicleState]
+    ) -> float | None:
+        """The earliest predicted arrival at this stop of another vehicle on the same
+        route and direction that has not reached it yet."""
+        best: float | None = None
+        for vehicle_id, progress in self._progress.items():
+            other = progress.trip
+            if vehicle_id == event.vehicle_id or other is None:
+                continue
+            if other.route_id != trip.route_id or other.direction_id != trip.direction_id:
+                continue
+            if event.stop_id not in other.stop_ids[progress.next_index :]:
+                continue
+            index = other.stop_ids.index(event.stop_id, progress.next_index)
+            eta = self._predict(progress, latest.get(vehicle_id), event.at).get(index)
+            if eta is not None and eta >= event.at and (best is None or eta < best):
+                best = eta
+        return best
+
+    async def _send(self, hold: Hold) -> None:
+        if self._commands is None:
+            return
+        progress = self._progress[hold.vehicle_id]
+        trip = progress.trip
+        key = f"hold:{trip.id if trip else ''}:{hold.stop_id}:{int(hold.depart_at)}"
+        request = CommandRequest(
+            CommandKind.HOLD,
+            CommandParams(duration_s=round(hold.hold_s, 1)),
+            ttl_s=self.config.hold_ttl_s,
+        )
+        try:
+            await self._commands.submit(hold.vehicle_id, request, "fixed-routes", key)
+        except HeadwayError as exc:
+            self.stats.hold_failures += 1
+            log.warning("hold for %s not accepted: %s", hold.vehicle_id, exc)
+            return
+        self.stats.holds_issued += 1
+        self.stats.held_s += hold.hold_s
+
+    # -- predictions -------------------------------------------------------------------
+
+    def _predict(
+        self, progress: TripProgress, state: VehicleState | None, now: float
+    ) -> dict[int, float]:
+        """Predicted arrival at each stop ahead on the vehicle's current trip."""
+        trip = progress.trip
+        if trip is None:
+            return {}
+        first = progress.next_index
+        out: dict[int, float] = {}
+        dwell = trip.departures[first] - trip.arrivals[first]
+        if progress.at_stop:
+            arrived = progress.arrivals.get(first, now)
+            out[first] = arrived
+            depart = max(now, arrived + dwell)
+        else:
+            out[first] = self._eta_next(progress, state, now)
+            depart = out[first] + dwell
+        for index in range(first + 1, len(trip.stop_ids)):
+            out[index] = depart + (trip.arrivals[index] - trip.departures[first])
+        return out
+
+    def _eta_next(self, progress: TripProgress, state: VehicleState | None, now: float) -> float:
+        trip = progress.trip
+        assert trip is not None
+        index = progress.next_index
+        stop = self.feed.stops[trip.stop_ids[index]]
+        if self._travel_time is not None and state is not None and stop.place is not None:
+            seconds = self._travel_time(state, stop)
+            if seconds is not None:
+                return now + seconds
+        scheduled = progress.scheduled_arrival(index)
+        if index == 0 and not progress.departures:
+            return max(now, scheduled)
+        return max(now, scheduled + progress.delay_s)
+
+    def _build_board(
+        self, now: float, latest: Mapping[str, VehicleState] | None = None
+    ) -> ArrivalBoard:
+        latest = latest or {}
+        by_stop: dict[str, list[Arrival]] = defaultdict(list)
+        covered: set[str] = set()
+        for vehicle_id, progress in self._progress.items():
+            trip = progress.trip
+            if trip is None:
+                continue
+            covered.add(trip.id)
+            state = latest.get(vehicle_id)
+            if state is None:
+                # Not heard from this tick: its trips are listed as scheduled.
+                for planned in progress.trips[progress.trip_index :]:
+                    self._add_scheduled(by_stop, planned, vehicle_id, now)
+                    covered.add(planned.id)
+                continue
+            for index, eta in self._predict(progress, state, now).items():
+                if progress.at_stop and index == progress.next_index:
+                    continue
+                by_stop[trip.stop_ids[index]].append(
+                    Arrival(
+                        trip.stop_ids[index],
+                        trip.route_id,
+                        trip.id,
+                        trip.headsign,
+                        vehicle_id,
+                        self._day_start + trip.arrivals[index],
+                        eta,
+                    )
+                )
+            for later in progress.trips[progress.trip_index + 1 :]:
+                covered.add(later.id)
+                self._add_scheduled(by_stop, later, vehicle_id, now)
+        for trip in self._trips.values():
+            if trip.id not in covered:
+                self._add_scheduled(by_stop, trip, None, now)
+        return ArrivalBoard(
+            at=now,
+            by_stop={
+                stop: tuple(sorted(items, key=lambda a: (a.expected, a.trip_id)))
+                for stop, items in by_stop.items()
+            },
+        )
+
+    def _add_scheduled(
+        self,
+        by_stop: dict[str, list[Arrival]],
+        trip: Trip,
+        vehicle_id: str | None,
+        now: float,
+    ) -> None:
+        start = self._day_start
+        if start + trip.end_s < now or start + trip.start_s > now + self.config.horizon_s:
+            return
+        for stop_id, arrival in zip(trip.stop_ids, trip.arrivals, strict=True):
+            if start + arrival >= now:
+                by_stop[stop_id].append(
+                    Arrival(
+                        stop_id,
+                        trip.route_id,
+                        trip.id,
+                        trip.headsign,
+                        vehicle_id,
+                        start + arrival,
+                        None,
+                    )
+                )
+
+
+def route_stops(feed: TransitFeed, route_id: str) -> dict[int, list[str]]:
+    """Each direction's stops in order, from its trip with the most stops."""
+    longest: dict[int, Trip] = {}
+    for trip in feed.trips.values():
+        if trip.route_id != route_id:
+            continue
+        best = longest.get(trip.direction_id)
+        if best is None or (len(trip.stop_ids), best.id) > (len(best.stop_ids), trip.id):
+            longest[trip.direction_id] = trip
+    return {d: list(t.stop_ids) for d, t in sorted(longest.items())}
+
+
+def route_shape(feed: TransitFeed, route_id: str) -> list[tuple[float, float]]:
+    """(lat, lon) of the route's first direction: the feed's shape, else its stops."""
+    trips: Iterable[Trip] = sorted(
+        (t for t in feed.trips.values() if t.route_id == route_id),
+        key=lambda t: (t.direction_id, -len(t.stop_ids), t.id),
+    )
+    for trip in trips:
+        if trip.shape_id and trip.shape_id in feed.shapes:
+            return list(feed.shapes[trip.shape_id].points)
+    stops = route_stops(feed, route_id)
+    first = stops[min(stops)] if stops else []
+    return [(feed.stops[s].lat, feed.stops[s].lon) for s in first]
