@@ -53,10 +53,10 @@ def test_up_serves_and_restarts_a_killed_process(stack: Stack, unique: str, tmp_
             pytest.fail(f"the API never became ready:\n{log_path.read_text()[-3000:]}")
         deadline = time.monotonic() + 30
         children = psutil.Process(up.pid).children()
-        while len(children) != 3 and time.monotonic() < deadline:  # bridge, processor, api
+        while len(children) != 4 and time.monotonic() < deadline:  # and api, commander
             time.sleep(0.3)
             children = psutil.Process(up.pid).children()
-        assert len(children) == 3, log_path.read_text()[-3000:]
+        assert len(children) == 4, log_path.read_text()[-3000:]
         processor = next(c for c in children if "processor" in " ".join(c.cmdline()))
         processor.send_signal(signal.SIGKILL)
         deadline = time.monotonic() + 30

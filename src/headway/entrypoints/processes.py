@@ -1,4 +1,4 @@
-"""The stack profile's processes: ``headway run bridge|processor|api``.
+"""The stack profile's processes: ``headway run bridge|processor|api|commander``.
 
 Each builds only what it needs from the settings, connects, and runs until SIGTERM or
 SIGINT; several instances of each can run at once (MQTT shared subscriptions spread the
@@ -22,9 +22,11 @@ import uvicorn
 
 from headway.adapters.gmqtt_link import GmqttSubscriber
 from headway.adapters.kafka_event_log import KafkaEventLog
+from headway.adapters.postgres.commands import PostgresCommandStore
 from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.postgres.records import PostgisRecords
 from headway.adapters.postgres.registry import PostgresUserStore, PostgresVehicleRegistry
+from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.adapters.redis_live_state import RedisLiveState
 from headway.adapters.stack_dead_letters import StackDeadLetters
 from headway.config import Settings
@@ -33,8 +35,12 @@ from headway.contracts.events import DEAD_LETTER_TOPIC, TELEMETRY_TOPIC
 from headway.domain.users import Role
 from headway.entrypoints.api.app import create_app
 from headway.entrypoints.api.context import ApiContext
+from headway.entrypoints.commander import run_commander
 from headway.network.geojson import network_geojson
 from headway.network.graph import RoadNetwork
+from headway.network.routing import DijkstraRouter
+from headway.services.commands.service import CommandService
+from headway.services.commands.translate import Translator
 from headway.services.identity import Identity
 from headway.services.metrics import Metrics
 from headway.streaming.bridge import Bridge
@@ -50,6 +56,7 @@ SHARE_GROUP = "headway-bridge"
 QOS = {"state": 1, "visualization": 1, "connection": 1, "factsheet": 1}
 REGISTRY_REFRESH_S = 5.0
 FLUSH_EVERY_S = 0.5
+REGISTRY_REFRESH_ROUNDS = 5  # the API's health watch runs once a second
 
 
 def instance_name(settings: Settings, role: str) -> str:
@@ -201,6 +208,19 @@ def build_stack_api(
     registry = PostgresVehicleRegistry(settings.database_url)
     health = {"redis": False, "postgres": False}
     watchers: list[asyncio.Task[None]] = []
+    metrics = Metrics()
+    # Commands are stored and queued here; a `headway run commander` carries them out.
+    # The API only checks stops, depots and chargers, so it needs no routing tables.
+    command_store = PostgresCommandStore(settings.database_url)
+    command_queue = RedisCommandQueue(settings.redis_url, prefix=settings.redis_prefix)
+    commands = CommandService(
+        command_store,
+        command_queue,
+        live,
+        registry,
+        Translator(network, DijkstraRouter(network)),
+        metrics,
+    )
 
     def ready() -> dict[str, bool]:
         return dict(health)
@@ -211,21 +231,24 @@ def build_stack_api(
         records=records,
         dead_letters=StackDeadLetters(None, live.client, settings.redis_prefix),
         registry=registry,
-        metrics=Metrics(),
+        metrics=metrics,
         network_geojson=json.dumps(network_geojson(network), separators=(",", ":")).encode(),
         ready=ready,
         live_tick_s=settings.live_tick_s,
+        commands=commands,
     )
 
     async def open_stores() -> None:
         await asyncio.to_thread(upgrade, settings.database_url)
         await records.open()
+        await command_store.open()
         await asyncio.to_thread(registry.refresh)
         password = settings.admin_password.get_secret_value()
         if password:
             await asyncio.to_thread(identity.add_user, settings.admin_user, password, Role.ADMIN)
 
         async def watch() -> None:
+            rounds = 0
             while True:
                 try:
                     health["redis"] = await live.ping()
@@ -236,6 +259,11 @@ def build_stack_api(
                     health["postgres"] = True
                 except Exception:
                     health["postgres"] = False
+                rounds += 1
+                if rounds % REGISTRY_REFRESH_ROUNDS == 0:
+                    # Vehicles provisioned through another API instance can be commanded.
+                    with contextlib.suppress(Exception):
+                        await asyncio.to_thread(registry.refresh)
                 await asyncio.sleep(1.0)
 
         watchers.append(asyncio.get_running_loop().create_task(watch(), name="health"))
@@ -246,6 +274,8 @@ def build_stack_api(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await records.close()
+        await command_store.close()
+        await command_queue.close()
         await live.close()
 
     return ctx, open_stores, close_stores
@@ -284,4 +314,5 @@ PROCESSES: dict[str, Callable[[Settings], Coroutine[Any, Any, None]]] = {
     "bridge": run_bridge,
     "processor": run_processor,
     "api": run_api,
+    "commander": run_commander,
 }

@@ -20,7 +20,7 @@ from headway.config import Settings
 from headway.entrypoints.arguments import positive_int
 
 ROOT = Path(__file__).resolve().parents[3]
-PROCESS_NAMES = ("bridge", "processor", "api")
+PROCESS_NAMES = ("bridge", "processor", "api", "commander")
 RESTART_FIRST_S = 0.5
 RESTART_MAX_S = 15.0
 
@@ -34,6 +34,7 @@ def register(commands: Any) -> None:
     up.add_argument("--bridges", type=positive_int, default=1)
     up.add_argument("--processors", type=positive_int, default=2)
     up.add_argument("--apis", type=positive_int, default=1)
+    up.add_argument("--commanders", type=positive_int, default=1)
     up.add_argument("--no-services", action="store_true", help="do not run scripts/stack up first")
     up.set_defaults(handler=run_all)
 
@@ -82,6 +83,7 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
         ("bridge", args.bridges),
         ("processor", args.processors),
         ("api", args.apis),
+        ("commander", args.commanders),
     ):
         for i in range(count):
             child_env = dict(env, HEADWAY_INSTANCE=f"{name}-{i + 1}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
@@ -16,6 +17,7 @@ from headway.network.graph import RoadNetwork
 from headway.services.commands.breaker import BreakerState
 from headway.services.commands.service import CommandRequest
 
+from .builders import cmd
 from .fakes import FAST, Rig
 
 K, S = CommandKind, CommandStatus
@@ -190,6 +192,26 @@ async def test_a_command_that_cannot_be_built_fails_with_the_reason(rig: Rig) ->
     assert ended.status is S.DONE
     assert ended.order_id == base.order_id
     assert ended.order_update_id == 1
+
+
+async def test_a_record_with_an_invalid_message_fails_and_the_others_go_on(rig: Rig) -> None:
+    """A stored pause without an action id (an older writer, a hand edit) cannot become
+    a valid instantActions message: it fails with the reason and is never sent; the
+    commands around it are carried out."""
+    commander, _ = rig.commander()
+    broken, _ = await rig.store.create(
+        cmd(1, K.PAUSE, id="c-broken", vehicle_id="v2", action_id="", created_at=time.time())
+    )
+    broken = await rig.store.save(replace(broken, expires_at=time.time() + 60.0))
+    await rig.queue.put("v2", broken.id)
+    after = await rig.submit("v2", RESUME)
+    elsewhere = await rig.submit("v1", PAUSE)
+    ended = await rig.settle([broken.id, after.id, elsewhere.id])
+    assert statuses(ended) == ["pause failed", "resume done", "pause done"]
+    assert ended[0].reason.startswith("invalid instantActions: ")
+    assert "actionId" in ended[0].reason
+    assert commander.stats.invalid == 1
+    assert [m for serial, m, _ in rig.fleet.received if serial == "v2"] == ["instantActions"]
 
 
 async def test_a_flaky_store_is_waited_out_not_fatal(rig: Rig) -> None:

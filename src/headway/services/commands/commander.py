@@ -121,6 +121,8 @@ class CommanderStats:
     requeued: int = 0
     reclaimed: int = 0
     loop_errors: int = 0
+    invalid: int = 0
+    """Commands whose stored VDA 5050 message is invalid: failed, never sent."""
     silenced: int = 0
     """Acknowledged commands failed because their vehicle went silent."""
     ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -364,6 +366,15 @@ class Commander:
             return
         if ready is None:
             return
+        message = "instantActions" if ready.kind in INSTANT_KINDS else "order"
+        try:
+            payload = self._stamp(ready, message)
+        except msgspec.MsgspecError as exc:
+            # A record no vehicle could accept (written by another version, edited by
+            # hand): it fails with the reason, and the round goes on with the others.
+            self.stats.invalid += 1
+            await self._end(command, CommandStatus.FAILED, now, f"invalid {message}: {exc}")
+            return
         attempts = command.attempts + 1
         delay = self.config.retry.delay(attempts, self._rng)
         moved = transition(
@@ -379,8 +390,6 @@ class Commander:
             self.stats.conflicts += 1
             self._dirty.add(vehicle_id)
             return
-        message = "instantActions" if saved.kind in INSTANT_KINDS else "order"
-        payload = self._stamp(saved, message)
         try:
             await self._link.send(saved.manufacturer, vehicle_id, message, payload)
         except LinkDown:
