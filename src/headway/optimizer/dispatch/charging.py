@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from headway.network.graph import Charger
 
 
+def charge_duration_s(soc: float, target_soc: float, battery_kwh: float, power_kw: float) -> float:
+    """Seconds to charge from soc to target_soc at a constant power."""
+    return max(0.0, target_soc - soc) * battery_kwh * 3600.0 / power_kw
+
+
 @dataclass(slots=True)
 class Slot:
     vehicle_id: str

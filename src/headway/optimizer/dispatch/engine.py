@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from headway.network.graph import RoadNetwork
-from headway.optimizer.dispatch.charging import ChargerBook
+from headway.optimizer.dispatch.charging import ChargerBook, charge_duration_s
 from headway.optimizer.dispatch.errors import RideStateError, UnknownRideError, UnknownVehicleError
 from headway.optimizer.dispatch.fleet import (
     Ask,
@@ -288,7 +288,8 @@ class DispatchEngine:
         changed |= self._send_to_charge(now_s)
         if self._config.rebalance:
             changed |= self._rebalance(now_s)
-        changed |= relocate_rides(self, now_s, deadline)
+        if self._config.pooling:
+            changed |= relocate_rides(self, now_s, deadline)
         return frozenset(changed)
 
     def plan(self, vehicle_id: str) -> tuple[PlannedStop, ...]:
@@ -546,8 +547,9 @@ class DispatchEngine:
             arrive_soc = soc - drive * self._soc_per_drive_s
             if arrive_soc < c.reserve_soc - 1e-9:
                 continue
-            duration = max(0.0, c.charge_target_soc - arrive_soc) * c.battery_kwh
-            duration *= 3600.0 / charger.power_kw
+            duration = charge_duration_s(
+                arrive_soc, c.charge_target_soc, c.battery_kwh, charger.power_kw
+            )
             start = self._chargers.earliest_start(k, from_s + drive, duration)
             if best is None or start + duration < best[2]:
                 best = (k, start, start + duration)
@@ -559,8 +561,9 @@ class DispatchEngine:
         assert stop.slot is not None
         self._chargers.release(stop.charger, stop.slot, now_s)
         charger = self._network.chargers[stop.charger]
-        duration = max(0.0, c.charge_target_soc - vehicle.snap.soc) * c.battery_kwh
-        duration *= 3600.0 / charger.power_kw
+        duration = charge_duration_s(
+            vehicle.snap.soc, c.charge_target_soc, c.battery_kwh, charger.power_kw
+        )
         start = self._chargers.earliest_start(stop.charger, now_s, duration)
         stop.slot = self._chargers.book(stop.charger, vehicle.id, start, start + duration)
 
@@ -594,6 +597,8 @@ class DispatchEngine:
         for vehicle_id, node in moves:
             vehicle = self._vehicles[vehicle_id]
             v = vehicle.row
+            if node == vehicle.snap.node:
+                continue
             drive = self._travel.time(vehicle.snap.node, node)
             if drive + self._tail[node] > f.budget[v]:
                 continue
