@@ -66,7 +66,8 @@ async def test_refuses_no_bad_expired_and_weak_tokens(
     expired = api.token(Role.ADMIN, ttl_s=60)
     api.clock.now += 61
     assert await call({"Authorization": f"Bearer {expired}"}) == 401
-    assert await call(api.auth(Role.PASSENGER)) == 403
+    if role is not Role.PASSENGER:
+        assert await call(api.auth(Role.PASSENGER)) == 403
     assert await call(api.auth(Role.VEHICLE)) == 403
     if role is Role.ADMIN:
         assert await call(api.auth(Role.OPERATOR)) == 403

@@ -16,6 +16,7 @@ from headway.services.ports import DeadLetters, LiveState, Records, VehicleRegis
 
 if TYPE_CHECKING:
     from headway.services.commands.service import CommandService
+    from headway.services.fixed_routes import FixedRouteService
 
 
 @dataclass
@@ -30,6 +31,7 @@ class ApiContext:
     ready: Callable[[], dict[str, bool]]
     live_tick_s: float = 0.5
     commands: CommandService | None = None
+    transit: FixedRouteService | None = None
 
 
 def context_of(request: Request) -> ApiContext:
