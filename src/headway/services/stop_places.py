@@ -7,11 +7,14 @@ by coordinates, but ETAs to it come from the schedule alone.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, replace
 
-from headway.domain.transit import StopPlace, TransitFeed
+from headway.domain.transit import StopPlace, TransitFeed, TransitStop
+from headway.domain.vehicles import VehicleState
 from headway.network.graph import RoadNetwork
+from headway.network.routing import Router
 
 DEFAULT_MAX_DISTANCE_M = 60.0
 
@@ -66,3 +69,43 @@ def place_stops(
         median_distance_m=statistics.median(distances) if distances else None,
     )
     return replace(feed, stops=placed), report
+
+
+class RoadTravelTimes:
+    """Seconds for a vehicle to drive to a placed stop: the rest of the road it is on,
+    the router's fastest path, then the stop's road up to the stop. A stop on a two-way
+    road can be reached along either direction; the faster counts."""
+
+    def __init__(self, network: RoadNetwork, router: Router, max_snap_m: float = 50.0) -> None:
+        self._network = network
+        self._router = router
+        self._max_snap_m = max_snap_m
+
+    def __call__(self, state: VehicleState, stop: TransitStop) -> float | None:
+        place = stop.place
+        if place is None:
+            return None
+        net = self._network
+        hit = net.snap(state.x, state.y, state.heading_rad)
+        if hit.distance_m > self._max_snap_m:
+            return None
+        best = math.inf
+        for edge, offset in self._stop_edges(place):
+            speed = float(net.edge_speed_mps[edge])
+            if edge == hit.edge and hit.offset_m <= offset:
+                best = min(best, (offset - hit.offset_m) / speed)
+                continue
+            rest = (float(net.edge_length_m[hit.edge]) - hit.offset_m) / float(
+                net.edge_speed_mps[hit.edge]
+            )
+            path = self._router.route(int(net.edge_dst[hit.edge]), int(net.edge_src[edge]))
+            if path is not None:
+                best = min(best, rest + path.time_s + offset / speed)
+        return None if math.isinf(best) else best
+
+    def _stop_edges(self, place: StopPlace) -> list[tuple[int, float]]:
+        edges = [(place.edge, place.offset_m)]
+        twin = int(self._network.edge_twin[place.edge])
+        if twin >= 0:
+            edges.append((twin, float(self._network.edge_length_m[twin]) - place.offset_m))
+        return edges
