@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from headway.adapters.memory.dead_letters import MemoryDeadLetters
 from headway.adapters.memory.event_log import MemoryEventLog
 from headway.adapters.memory.live_state import MemoryLiveState
 from headway.adapters.memory.registry import MemoryVehicleRegistry
+from headway.adapters.memory.ride_store import MemoryRideStore
 from headway.adapters.memory.users import MemoryUserStore
 from headway.adapters.sqlite_records import SqliteRecords
 from headway.config import Settings
@@ -32,11 +34,15 @@ from headway.entrypoints.api.context import ApiContext
 from headway.network.cch_router import CCHRouter
 from headway.network.geojson import network_geojson
 from headway.network.graph import RoadNetwork
+from headway.optimizer.dispatch import DispatchEngine, RouterTravelTimes
 from headway.services.commands.commander import Commander, CommanderConfig
 from headway.services.commands.service import CommandService
 from headway.services.commands.translate import Translator
 from headway.services.identity import Identity
 from headway.services.metrics import Metrics
+from headway.services.rides.dispatcher import Dispatcher
+from headway.services.rides.places import StopFinder
+from headway.services.rides.service import Clocks, RideService
 from headway.streaming.bridge import Bridge
 from headway.streaming.fold import FoldRules
 from headway.streaming.processor import Processor
@@ -70,6 +76,8 @@ class EmbeddedPlatform:
     command_store: MemoryCommandStore
     command_queue: MemoryCommandQueue
     translator: Translator
+    rides: RideService | None = None
+    dispatcher: Dispatcher | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _subscriber: GmqttSubscriber | None = None
@@ -88,6 +96,10 @@ class EmbeddedPlatform:
         self._tasks.append(asyncio.create_task(self.processor.run(self._stop), name="processor"))
         await self.command_link.start()
         self._tasks.append(asyncio.create_task(self.commander.run(self._stop), name="commander"))
+        if self.dispatcher is not None:
+            self._tasks.append(
+                asyncio.create_task(self.dispatcher.run(self._stop), name="dispatcher")
+            )
 
     async def stop(self) -> None:
         self._stop.set()
@@ -117,7 +129,10 @@ def build_embedded(
     settings: Settings,
     network: RoadNetwork,
     commander_config: CommanderConfig | None = None,
+    time_scale: float = 1.0,
 ) -> EmbeddedPlatform:
+    """The embedded profile. ``time_scale`` > 1 when the vehicles are simulated faster
+    than real time: the dispatcher then plans on a clock that runs as fast."""
     settings = settings.with_generated_secrets()
     metrics = Metrics()
     log = MemoryEventLog()
@@ -143,7 +158,8 @@ def build_embedded(
     )
     command_store = MemoryCommandStore()
     command_queue = MemoryCommandQueue()
-    translator = Translator(network, CCHRouter(network))
+    router = CCHRouter(network)
+    translator = Translator(network, router)
     commands = CommandService(command_store, command_queue, live, registry, translator, metrics)
     command_link = GmqttCommandLink(broker.host, broker.port)
     commander = Commander(
@@ -157,6 +173,24 @@ def build_embedded(
         metrics,
         commander_config or CommanderConfig(name="commander"),
     )
+    rides = dispatcher = None
+    if network.stops:
+        travel = RouterTravelTimes(router)
+        rides = RideService(
+            DispatchEngine(travel, network),
+            travel,
+            MemoryRideStore(),
+            StopFinder(network),
+            metrics,
+            Clocks(scale=time_scale, origin=time.time()),
+        )
+        dispatcher = Dispatcher(
+            rides,
+            commands,
+            live,
+            lambda: [serial for _, serial in registry.all()],
+            tick_s=max(0.2, 1.0 / time_scale),
+        )
     platform_ref: list[EmbeddedPlatform] = []
 
     def ready() -> dict[str, bool]:
@@ -173,6 +207,7 @@ def build_embedded(
         ready=ready,
         live_tick_s=settings.live_tick_s,
         commands=commands,
+        rides=rides,
     )
     platform = EmbeddedPlatform(
         settings=settings,
@@ -194,6 +229,8 @@ def build_embedded(
         command_store=command_store,
         command_queue=command_queue,
         translator=translator,
+        rides=rides,
+        dispatcher=dispatcher,
     )
     platform_ref.append(platform)
     return platform

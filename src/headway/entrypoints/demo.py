@@ -26,6 +26,7 @@ from headway.network.cch_router import CCHRouter
 from headway.network.city import CityParams, generate_city
 from headway.network.graph import RoadNetwork
 from headway.sim.fleet import FleetSimulator, SimConfig
+from headway.sim.riders import RiderConfig, RiderSimulator
 
 WARMUP_AFTER_FLEET_UP_S = 5.0
 
@@ -41,6 +42,8 @@ class DemoOptions:
     visualization_interval_s: float = 0.0
     osm: str | None = None
     """An OpenStreetMap file (or a network file, .npz) to run on instead of the synthetic city."""
+    ride_requests_per_hour: float = 600.0
+    """Simulated passengers asking for on-demand rides (per simulated hour; 0: none)."""
 
 
 def load_network(seed: int, osm: str | None = None) -> RoadNetwork:
@@ -66,7 +69,9 @@ class Demo:
         base = settings or Settings()
         self.settings = base.model_copy(update={"http_port": options.port})
         self.network = network or load_network(options.seed, options.osm)
-        self.platform: EmbeddedPlatform = build_embedded(self.settings, self.network)
+        self.platform: EmbeddedPlatform = build_embedded(
+            self.settings, self.network, time_scale=options.speedup
+        )
         self.settings = self.platform.settings
         self.sim = FleetSimulator(
             self.network,
@@ -82,6 +87,10 @@ class Demo:
         )
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
+        self.riders: RiderSimulator | None = None
+        self._riders_client: httpx.AsyncClient | None = None
+        self._riders_stop = asyncio.Event()
+        self._riders_task: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
@@ -116,8 +125,30 @@ class Demo:
                 await asyncio.sleep(0.02)
         settle_heap()  # the network, broker and API are built: keep the collector off them
         await self.sim.start()
+        if self.options.ride_requests_per_hour > 0 and self.platform.rides is not None:
+            self._riders_client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=self.platform.app), base_url="http://headway"
+            )
+            self.riders = RiderSimulator(
+                self._riders_client,
+                self.network,
+                RiderConfig(
+                    rate_per_hour=self.options.ride_requests_per_hour,
+                    speedup=self.options.speedup,
+                    seed=self.options.seed,
+                ),
+            )
+            self._riders_task = asyncio.create_task(
+                self.riders.run(self._riders_stop), name="riders"
+            )
 
     async def stop(self) -> None:
+        self._riders_stop.set()
+        if self._riders_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._riders_task
+        if self._riders_client is not None:
+            await self._riders_client.aclose()
         await self.sim.stop()
         if self._server is not None and self._server_task is not None:
             self._server.should_exit = True
@@ -190,6 +221,12 @@ async def run_headless(options: DemoOptions, settings: Settings | None = None) -
         expected = set(demo.sim.vehicle_ids)
         statuses = {k.value: v for k, v in processor.status_counts().items()}
         dead = sum((await demo.platform.dead_letters.counts()).values())
+        rides = demo.riders.stats.summary() if demo.riders is not None else None
+        dispatcher = demo.platform.dispatcher
+        trips = None
+        if dispatcher is not None:
+            s = dispatcher.stats
+            trips = {"sent": s.trips_sent, "done": s.trips_done, "failed": s.trips_failed}
     return {
         "vehicles": options.vehicles,
         "duration_s": round(elapsed, 2),
@@ -206,6 +243,8 @@ async def run_headless(options: DemoOptions, settings: Settings | None = None) -
         "speedup": options.speedup,
         "fleet_up_s": round(fleet_up, 2),
         "warmup_s": round(fleet_up + WARMUP_AFTER_FLEET_UP_S, 2),
+        "rides": rides,
+        "dispatch_trips": trips,
     }
 
 

@@ -40,6 +40,12 @@ def register(commands: Any) -> None:
         default=None,
         help="run on this OpenStreetMap file (.osm.pbf, .osm, .osm.gz) or network file (.npz)",
     )
+    demo.add_argument(
+        "--rides-per-hour",
+        type=float,
+        default=600.0,
+        help="simulated passengers' on-demand ride requests per simulated hour (0: none)",
+    )
     demo.set_defaults(handler=run)
 
 
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         duration_s=args.duration,
         visualization_interval_s=args.visualization_interval,
         osm=args.osm,
+        ride_requests_per_hour=max(0.0, args.rides_per_hour),
     )
     from headway.network.errors import NetworkError
 

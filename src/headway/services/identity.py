@@ -36,6 +36,10 @@ class BadToken(AuthError):
     reason = "bad_token"
 
 
+class UserExists(AuthError):
+    pass
+
+
 class UserStore(Protocol):
     def get(self, username: str) -> User | None: ...
 
@@ -76,6 +80,12 @@ class Identity:
         user = User(username, role, self._hasher.hash(password))
         self._users.put(user)
         return user
+
+    def sign_up(self, username: str, password: str, role: Role) -> User:
+        """A new account; raises UserExists if the name is taken."""
+        if self._users.get(username) is not None:
+            raise UserExists(f"the user name {username!r} is taken; choose another")
+        return self.add_user(username, password, role)
 
     def authenticate(self, username: str, password: str) -> User:
         user = self._users.get(username)

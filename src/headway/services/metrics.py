@@ -79,5 +79,24 @@ class Metrics:
             "headway_commands_in_flight", "Commands held by this commander, not ended", registry=r
         )
 
+        self.rides = Counter(
+            "headway_rides", "Ride requests and what became of them", ["event"], registry=r
+        )
+        self.ride_refusals = Counter(
+            "headway_ride_refusals", "Ride requests refused, by reason", ["reason"], registry=r
+        )
+        self.ride_insertion_seconds = Histogram(
+            "headway_ride_insertion_seconds",
+            "Time to decide an offer for a ride request (insertion into the plans)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.dispatch_commands = Counter(
+            "headway_dispatch_commands",
+            "Commands the dispatcher sent to carry plans to vehicles, by outcome",
+            ["outcome"],
+            registry=r,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

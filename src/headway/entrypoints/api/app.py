@@ -14,9 +14,17 @@ import headway
 from headway.entrypoints.api import problems
 from headway.entrypoints.api.context import ApiContext
 from headway.entrypoints.api.live import LiveFeed
-from headway.entrypoints.api.routers import auth, commands, live, ops, transit, vehicles
+from headway.entrypoints.api.routers import auth, commands, live, ops, rides, transit, vehicles
 
-ROUTERS = (auth.router, vehicles.router, commands.router, transit.router, ops.router, live.router)
+ROUTERS = (
+    auth.router,
+    vehicles.router,
+    commands.router,
+    rides.router,
+    transit.router,
+    ops.router,
+    live.router,
+)
 DEFAULT_WEB_DIR = Path(__file__).resolve().parents[4] / "web" / "dist"
 
 

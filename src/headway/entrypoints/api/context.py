@@ -17,6 +17,7 @@ from headway.services.ports import DeadLetters, LiveState, Records, VehicleRegis
 if TYPE_CHECKING:
     from headway.services.commands.service import CommandService
     from headway.services.fixed_routes import FixedRouteService
+    from headway.services.rides.service import RideService
 
 
 @dataclass
@@ -32,6 +33,9 @@ class ApiContext:
     live_tick_s: float = 0.5
     commands: CommandService | None = None
     transit: FixedRouteService | None = None
+    rides: RideService | None = None
+    passenger_signup: bool = True
+    """Anyone may create a passenger account (POST /api/v1/auth/passengers)."""
 
 
 def context_of(request: Request) -> ApiContext:
@@ -81,6 +85,7 @@ def require(role: Role) -> Callable[..., Principal]:
 
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+Passenger = Annotated[Principal, Depends(require(Role.PASSENGER))]
 
 
 def websocket_context(websocket: WebSocket) -> ApiContext:
