@@ -110,6 +110,8 @@ class FixedRouteConfig:
     """How far ahead arrivals are listed."""
     hold_ttl_s: float = 30.0
     """A hold not acknowledged this quickly is moot: the vehicle has gone."""
+    board_interval_s: float = 0.0
+    """Publish a new arrival board at most this often (0: every tick)."""
 
 
 @dataclass
@@ -242,7 +244,8 @@ class FixedRouteService:
                     holds.append(hold)
         for hold in holds:
             await self._send(hold)
-        self.board = self._build_board(now, latest)
+        if now - self.board.at >= self.config.board_interval_s:
+            self.board = self._build_board(now, latest)
         return holds
 
     def _on_event(self, event: StopEvent, latest: Mapping[str, VehicleState]) -> Hold | None:
@@ -279,21 +282,43 @@ class FixedRouteService:
         self, event: StopEvent, trip: Trip, latest: Mapping[str, VehicleState]
     ) -> float | None:
         """The earliest predicted arrival at this stop of another vehicle on the same
-        route and direction that has not reached it yet."""
+        route and direction that has not reached it yet, on its current trip or (on a
+        loop, or past a terminal) the next trip of its block."""
         best: float | None = None
         for vehicle_id, progress in self._progress.items():
-            other = progress.trip
-            if vehicle_id == event.vehicle_id or other is None:
+            if vehicle_id == event.vehicle_id:
                 continue
-            if other.route_id != trip.route_id or other.direction_id != trip.direction_id:
-                continue
-            if event.stop_id not in other.stop_ids[progress.next_index :]:
-                continue
-            index = other.stop_ids.index(event.stop_id, progress.next_index)
-            eta = self._predict(progress, latest.get(vehicle_id), event.at).get(index)
+            eta = self._eta_at(progress, latest.get(vehicle_id), trip, event.stop_id, event.at)
             if eta is not None and eta >= event.at and (best is None or eta < best):
                 best = eta
         return best
+
+    def _eta_at(
+        self,
+        progress: TripProgress,
+        state: VehicleState | None,
+        like: Trip,
+        stop_id: str,
+        now: float,
+    ) -> float | None:
+        trip = progress.trip
+        if trip is None:
+            return None
+        same = (like.route_id, like.direction_id)
+        predicted = self._predict(progress, state, now)
+        if (trip.route_id, trip.direction_id) == same:
+            ahead = trip.stop_ids[progress.next_index :]
+            if stop_id in ahead:
+                return predicted.get(progress.next_index + ahead.index(stop_id))
+        following = progress.trips[progress.trip_index + 1 : progress.trip_index + 2]
+        if not following:
+            return None
+        nxt = following[0]
+        if (nxt.route_id, nxt.direction_id) != same or stop_id not in nxt.stop_ids:
+            return None
+        end = predicted[len(trip.stop_ids) - 1]
+        start = end if nxt.frequency_based else max(end, self._day_start + nxt.start_s)
+        return start + nxt.arrivals[nxt.stop_ids.index(stop_id)] - nxt.start_s
 
     async def _send(self, hold: Hold) -> None:
         if self._commands is None:
