@@ -309,6 +309,14 @@ class RoadNetwork:
     ) -> tuple[IntArray, FloatArray, FloatArray]:
         """Edges passing within radius_m of (x, y), nearest first: (edge ids, offset of
         each edge's closest point along it, distance to it)."""
+        edges, offsets, dists, _ = self.roads_within_headings(x, y, radius_m)
+        return edges, offsets, dists
+
+    def roads_within_headings(
+        self, x: float, y: float, radius_m: float
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+        """As roads_within, plus each edge's heading at its closest point (radians,
+        counter-clockwise from east)."""
         self._check_has_roads()
         return self._edge_index.within(float(x), float(y), float(radius_m))
 

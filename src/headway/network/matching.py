@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from headway.network.along_track import refine_path
 from headway.network.graph import RoadNetwork
 
 FloatArray = NDArray[np.float64]
@@ -60,7 +61,23 @@ class MatchParams:
     further along it, keeps that road without a model step (most fixes of a moving
     vehicle), which makes live matching several times cheaper."""
     smooth_fixes: int = 4
-    """Fixes either side averaged to smooth a trace (match_trace, path, smoothed)."""
+    """Fixes either side averaged to smooth a trace before matching (match_trace)."""
+    offline_candidates: int = 12
+    """max_candidates for match_trace offline, where cost matters less than accuracy."""
+    accel_noise: float = 1.0
+    """Along-track smoothing (path, smoothed, match_trace): how fast a vehicle's speed
+    may change, as the spectral density of white acceleration noise (m^2/s^3)."""
+    heading_kappa: float = 8.0
+    """Weight of the heading a vehicle reports against a road's direction (von Mises
+    concentration; 8 is loose, about 20 degrees, so a vehicle mid-turn still fits both
+    roads of the turn)."""
+    heading_min_speed_mps: float = 1.0
+    """A heading reported below this speed is not used (standing, it means little)."""
+    speed_beta_m: float = 12.0
+    """With reported speeds, the driving distance is compared with speed times time
+    (not the straight-line distance between two noisy fixes), on this scale."""
+    speed_sigma_mps: float = 1.0
+    """Noise of a reported speed as a measure of the speed along the road (smoothing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,68 +101,27 @@ class _Step:
     back: list[int]
     best: int
     ts: float
+    x: float
+    y: float
 
 
-def _along_track(
-    graph: LengthGraph, states: list[tuple[int, float, float]], window: int
-) -> list[int]:
-    """Reassign fixes between adjacent edges of the path by a smoothed distance along it."""
-    edges = [e for e, _, _ in states]
-    if window <= 0 or len(states) < 3:
-        return edges
-    out = list(edges)
-    start = 0
-    n = len(states)
-    while start < n:
-        # One run of the path along which consecutive edges join up.
-        seq = [edges[start]]
-        base = [0.0]
-        s = [states[start][1]]
-        end = start + 1
-        while end < n:
-            e, off, _ = states[end]
-            if e == seq[-1]:
-                s.append(base[-1] + off)
-            elif graph.edge_dst[seq[-1]] == graph.edge_src[e] and graph.edge_twin[e] != seq[-1]:
-                base.append(base[-1] + graph.edge_len[seq[-1]])
-                seq.append(e)
-                s.append(base[-1] + off)
-            else:
-                break
-            end += 1
-        if len(seq) > 1:
-            t = np.array([ts for _, _, ts in states[start:end]])
-            dist = np.array(s)
-            ends = np.array(base[1:])
-            for i in range(len(dist)):
-                lo, hi = max(0, i - window), min(len(dist), i + window + 1)
-                tt, ss = t[lo:hi], dist[lo:hi]
-                if np.ptp(tt) > 0:
-                    slope, icpt = np.polyfit(tt - t[i], ss, 1)
-                    del slope
-                    est = float(icpt)
-                else:
-                    est = float(ss.mean())
-                out[start + i] = seq[int(np.searchsorted(ends, est, side="right"))]
-        start = end
-    return out
-
-
-def _project(shape: FloatArray, x: float, y: float) -> tuple[float, float]:
-    """(metres along the polyline, distance from it) of the nearest point to (x, y).
-    Plain Python: road polylines have a handful of points, where numpy's per-call
-    overhead would cost more than the arithmetic."""
+def _project(shape: FloatArray, x: float, y: float) -> tuple[float, float, float, float]:
+    """(metres along the polyline, distance from it, unit direction x, y of the road
+    there) of the nearest point to (x, y). Plain Python: road polylines have a handful
+    of points, where numpy's per-call overhead would cost more than the arithmetic."""
     pts = shape.tolist()
     best_d, best_along, walked = math.inf, 0.0, 0.0
+    ux, uy = 1.0, 0.0
     for (ax, ay), (bx, by) in itertools.pairwise(pts):
         dx, dy = bx - ax, by - ay
         length = math.hypot(dx, dy)
         t = 0.0 if length == 0 else min(1.0, max(0.0, ((x - ax) * dx + (y - ay) * dy) / length**2))
         d = math.hypot(ax + t * dx - x, ay + t * dy - y)
-        if d < best_d:
+        if d < best_d and length > 0:
             best_d, best_along = d, walked + t * length
+            ux, uy = dx / length, dy / length
         walked += length
-    return best_along, best_d
+    return best_along, best_d, ux, uy
 
 
 class LengthGraph:
@@ -155,11 +131,41 @@ class LengthGraph:
         self.network = network
         self.offsets: list[int] = network.out_offsets.tolist()
         self.heads: list[int] = network.edge_dst[network.out_edge_ids].tolist()
+        self.slot_edge: list[int] = network.out_edge_ids.tolist()
         self.costs: list[float] = network.edge_length_m[network.out_edge_ids].tolist()
         self.edge_src: list[int] = network.edge_src.tolist()
         self.edge_dst: list[int] = network.edge_dst.tolist()
         self.edge_len: list[float] = network.edge_length_m.tolist()
         self.edge_twin: list[int] = network.edge_twin.tolist()
+
+    def path(self, source: int, target: int, limit_m: float) -> list[int] | None:
+        """The edges of the shortest drive from source to target, None beyond limit_m."""
+        if source == target:
+            return []
+        best = {source: 0.0}
+        via: dict[int, int] = {}
+        heap = [(0.0, source)]
+        offsets, heads, costs = self.offsets, self.heads, self.costs
+        while heap:
+            d, u = heapq.heappop(heap)
+            if d > best.get(u, math.inf):
+                continue
+            if u == target:
+                edges: list[int] = []
+                while u != source:
+                    slot = via[u]
+                    edges.append(self.slot_edge[slot])
+                    u = self.edge_src[self.slot_edge[slot]]
+                edges.reverse()
+                return edges
+            for slot in range(offsets[u], offsets[u + 1]):
+                nd = d + costs[slot]
+                v = heads[slot]
+                if nd <= limit_m and nd < best.get(v, math.inf):
+                    best[v] = nd
+                    via[v] = slot
+                    heapq.heappush(heap, (nd, v))
+        return None
 
     def distances(self, source: int, targets: set[int], limit_m: float) -> dict[int, float]:
         """Driving metres from source to each target reachable within limit_m."""
@@ -207,6 +213,7 @@ class OnlineMatcher:
         self._offsets: list[float] = []
         self._scores: list[float] = []
         self._last: tuple[float, float, float] | None = None
+        self._last_speed: float | None = None
         self._history: list[_Step] = []
         self._keep = keep
         self._placed: tuple[int, float, float] | None = None  # edge, offset, ts
@@ -214,38 +221,65 @@ class OnlineMatcher:
     def reset(self) -> None:
         self._edges, self._offsets, self._scores = [], [], []
         self._last = None
+        self._last_speed = None
         self._history = []
         self._placed = None
 
-    def _stays(self, x: float, y: float, ts: float | None) -> Match | None:
-        """The fast path: still on the last matched road, further along it."""
+    def _stays(
+        self, x: float, y: float, ts: float | None, heading: tuple[float, float] | None
+    ) -> Match | None:
+        """The fast path: still on the last matched road, further along it (and, with a
+        reported heading, running the same way)."""
         if self._placed is None or self.params.stay_m <= 0:
             return None
         edge, offset, when = self._placed
         if ts is not None and (ts < when or ts - when > self.params.reset_after_s):
             return None
-        along, distance = _project(self.network.edge_shape(edge), x, y)
+        along, distance, ux, uy = _project(self.network.edge_shape(edge), x, y)
         if distance > self.params.stay_m or along < offset - self.params.backtrack_m:
+            return None
+        if heading is not None and ux * heading[0] + uy * heading[1] < 0.5:
             return None
         self._placed = (edge, max(along, offset), when if ts is None else ts)
         return Match(edge, along, distance, False)
 
-    def push(self, x: float, y: float, ts: float | None = None) -> Match | None:
-        """Match the next fix (frame metres; ts in seconds, for gap detection).
-        None when no road is within search_radius_m: the fix is skipped."""
-        stayed = self._stays(x, y, ts)
-        if stayed is not None:
-            return stayed
+    def push(
+        self,
+        x: float,
+        y: float,
+        ts: float | None = None,
+        heading_rad: float | None = None,
+        speed_mps: float | None = None,
+    ) -> Match | None:
+        """Match the next fix (frame metres; ts in seconds, for gap detection; the
+        heading and speed the vehicle reports, when it does). None when no road is
+        within search_radius_m: the fix is skipped."""
         p = self.params
-        edges, offsets, dists = self.network.roads_within(x, y, p.search_radius_m)
+        if speed_mps is not None and not math.isfinite(speed_mps):
+            speed_mps = None
+        facing = None
+        if (
+            heading_rad is not None
+            and math.isfinite(heading_rad)
+            and (speed_mps is None or speed_mps >= p.heading_min_speed_mps)
+        ):
+            facing = (math.cos(heading_rad), math.sin(heading_rad))
+        stayed = self._stays(x, y, ts, facing)
+        if stayed is not None:
+            self._last_speed = None  # the next model step spans fixes it did not see
+            return stayed
+        edges, offsets, dists, headings = self.network.roads_within_headings(
+            x, y, p.search_radius_m
+        )
         if len(edges) == 0:
             return None
-        edges, offsets, dists = (
-            edges[: p.max_candidates],
-            offsets[: p.max_candidates],
-            dists[: p.max_candidates],
-        )
-        emission = (-0.5 * (dists / p.gps_sigma_m) ** 2).tolist()
+        m = p.max_candidates
+        edges, offsets, dists = edges[:m], offsets[:m], dists[:m]
+        log_emission = -0.5 * (dists / p.gps_sigma_m) ** 2
+        if facing is not None:
+            agree = np.cos(headings[:m]) * facing[0] + np.sin(headings[:m]) * facing[1]
+            log_emission += p.heading_kappa * (agree - 1.0)
+        emission: list[float] = log_emission.tolist()
         cand_edges: list[int] = edges.tolist()
         cand_offsets: list[float] = offsets.tolist()
         scores = emission
@@ -261,8 +295,16 @@ class OnlineMatcher:
                 else p.max_jump_m
             )
             gap = gap or moved > reach
+        expected = None
+        if (
+            last is not None
+            and ts is not None
+            and speed_mps is not None
+            and self._last_speed is not None
+        ):
+            expected = 0.5 * (speed_mps + self._last_speed) * max(ts - last[2], 0.0)
         if last is not None and self._edges and not gap:
-            step = self._step(moved, cand_edges, cand_offsets)
+            step = self._step(moved, cand_edges, cand_offsets, expected)
             if step is not None:
                 scores = [s + e for s, e in zip(step[0], emission, strict=True)]
                 back = step[1]
@@ -271,8 +313,9 @@ class OnlineMatcher:
         self._edges, self._offsets = cand_edges, cand_offsets
         self._scores = [s - top for s in scores]
         self._last = (x, y, ts if ts is not None else (last[2] if last else 0.0))
+        self._last_speed = speed_mps
         best = self._scores.index(0.0)
-        self._history.append(_Step(cand_edges, cand_offsets, back, best, self._last[2]))
+        self._history.append(_Step(cand_edges, cand_offsets, back, best, self._last[2], x, y))
         if len(self._history) > self._keep:
             del self._history[0]
         self._placed = (cand_edges[best], cand_offsets[best], self._last[2])
@@ -288,21 +331,36 @@ class OnlineMatcher:
             return None
         return path[len(path) - 1 - lag]
 
-    def path(self, window: int | None = None) -> list[int]:
-        """The edges of the kept fixes (oldest first) on the likeliest path so far.
+    def path(
+        self,
+        xy: ArrayLike | None = None,
+        speeds: Sequence[float | None] | None = None,
+        sigma_m: float | None = None,
+    ) -> list[int]:
+        """The edges of the kept fixes (oldest first) on the likeliest path so far,
+        refined along the track (see along_track): where the path runs on from edge to
+        edge, each fix goes to the edge holding its smoothed distance along the path.
 
-        Along-track refinement: where the path runs on from edge to adjacent edge, each
-        fix's distance along it is smoothed over `window` fixes either side (a local
-        straight-line fit against time, as a vehicle's speed changes slowly) and the
-        fix goes to the edge holding the smoothed distance. Position noise along the
-        road is what makes a fix near a junction fall on the wrong side of it; this
-        averages it out.
+        xy: the fixes to measure that distance from, one per kept fix, and sigma_m
+        their noise (match_trace passes the raw fixes when it matched averaged ones);
+        default the pushed ones. speeds: the speed reported with each, if any.
         """
         states = self._viterbi()
         if not states:
             return []
-        return _along_track(
-            self._graph, states, self.params.smooth_fixes if window is None else window
+        if xy is None:
+            pts = np.array([(step.x, step.y) for step in self._history], dtype=np.float64)
+        else:
+            pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        p = self.params
+        return refine_path(
+            self._graph,
+            states,
+            pts,
+            p.gps_sigma_m if sigma_m is None else sigma_m,
+            p.accel_noise,
+            speeds,
+            p.speed_sigma_mps,
         )
 
     def _viterbi(self) -> list[tuple[int, float, float]]:
@@ -322,12 +380,22 @@ class OnlineMatcher:
         return out
 
     def _step(
-        self, straight_m: float, cand_edges: list[int], cand_offsets: list[float]
+        self,
+        straight_m: float,
+        cand_edges: list[int],
+        cand_offsets: list[float],
+        expected_m: float | None = None,
     ) -> tuple[list[float], list[int]] | None:
         """Best previous score plus transition for each candidate, and which previous
-        candidate gave it; None when none can be reached plausibly."""
+        candidate gave it; None when none can be reached plausibly. The driving
+        distance is compared with expected_m (reported speed times time) when known,
+        else with the straight-line distance between the fixes."""
         p, g = self.params, self._graph
-        limit = 2.0 * straight_m + 4.0 * p.gps_sigma_m + 50.0
+        if expected_m is None:
+            target, beta = straight_m, p.beta_m
+        else:
+            target, beta = expected_m, p.speed_beta_m
+        limit = 2.0 * max(straight_m, target) + 4.0 * p.gps_sigma_m + 50.0
         starts = {g.edge_src[e] for e in cand_edges}
         reach: dict[int, dict[int, float]] = {}
         out = [-math.inf] * len(cand_edges)
@@ -352,7 +420,7 @@ class OnlineMatcher:
                     if via is None or rest + via > limit:
                         continue
                     driven = rest + via + co
-                score = ps - abs(driven - straight_m) / p.beta_m
+                score = ps - abs(driven - target) / beta
                 if score > out[i]:
                     out[i] = score
                     back[i] = k
@@ -385,19 +453,32 @@ class FleetMatcher:
     def __len__(self) -> int:
         return len(self._matchers)
 
-    def match(self, vehicle_ids: Sequence[str], xy: ArrayLike, ts: Sequence[float]) -> IntArray:
+    def match(
+        self,
+        vehicle_ids: Sequence[str],
+        xy: ArrayLike,
+        ts: Sequence[float],
+        headings: Sequence[float | None] | None = None,
+        speeds: Sequence[float | None] | None = None,
+    ) -> IntArray:
         """The edge of each fix, in order (fixes of one vehicle must come in time
-        order). A fix with no road nearby gets the nearest edge, as snap would."""
+        order), using the heading and speed each vehicle reported where given. A fix
+        with no road nearby gets the nearest edge, as snap would."""
         pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         out = np.empty(len(pts), dtype=np.int64)
-        for i, (vid, (x, y), t) in enumerate(zip(vehicle_ids, pts.tolist(), ts, strict=True)):
+        n = len(pts)
+        heading_of: Sequence[float | None] = [None] * n if headings is None else headings
+        speed_of: Sequence[float | None] = [None] * n if speeds is None else speeds
+        for i, (vid, (x, y), t, h, v) in enumerate(
+            zip(vehicle_ids, pts.tolist(), ts, heading_of, speed_of, strict=True)
+        ):
             matcher = self._matchers.get(vid)
             if matcher is None:
                 matcher = self._matchers[vid] = OnlineMatcher(
                     self.network, self.params, self._graph
                 )
             self._seen[vid] = t
-            hit = matcher.push(x, y, t)
+            hit = matcher.push(x, y, t, h, v)
             out[i] = hit.edge if hit is not None else self.network.snap(x, y).edge
         if len(ts):
             self._forget(max(ts))
@@ -420,6 +501,8 @@ def match_trace(
     params: MatchParams | None = None,
     *,
     online: bool = False,
+    headings: ArrayLike | None = None,
+    speeds: ArrayLike | None = None,
 ) -> IntArray:
     """The edge of each fix of a whole trace (-1 where no road was near).
 
@@ -428,26 +511,34 @@ def match_trace(
     cost of cutting corners by a few metres, then matched, then refined along the track.
     With online=True each fix gets the edge the matcher reported when it came, from
     that fix and the ones before it only (what a live system knows at once).
+    headings and speeds: what the vehicle reported with each fix, when it did.
     """
     p = params or MatchParams()
-    pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    raw = pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     times = None if ts is None else np.asarray(ts, dtype=np.float64).tolist()
+    model = p
     if not online and p.smooth_fixes > 0 and len(pts) > 2:
         pts = _moving_average(pts, p.smooth_fixes)
         sigma = max(p.gps_sigma_m * 1.3 / math.sqrt(2 * p.smooth_fixes + 1), 5.0)
-        p = replace(p, gps_sigma_m=sigma)
+        model = replace(p, gps_sigma_m=sigma)
     if not online:
-        p = replace(p, stay_m=0.0)  # the path needs a model step for every fix
-    matcher = OnlineMatcher(network, p, keep=max(len(pts), 1))
+        # The path needs a model step for every fix; cost matters less than accuracy.
+        model = replace(model, stay_m=0.0, max_candidates=p.offline_candidates)
+    n = len(pts)
+    heading_of = [None] * n if headings is None else np.asarray(headings, float).tolist()
+    speed_of = [None] * n if speeds is None else np.asarray(speeds, float).tolist()
+    matcher = OnlineMatcher(network, model, keep=max(len(pts), 1))
     out = np.full(len(pts), -1, dtype=np.int64)
     kept: list[int] = []
     for i, (x, y) in enumerate(pts.tolist()):
-        hit = matcher.push(x, y, None if times is None else times[i])
+        hit = matcher.push(x, y, None if times is None else times[i], heading_of[i], speed_of[i])
         if hit is not None:
             out[i] = hit.edge
             kept.append(i)
     if not online and kept:
-        out[np.asarray(kept)] = matcher.path()
+        rows = np.asarray(kept)
+        picked = None if speeds is None else [speed_of[i] for i in kept]
+        out[rows] = matcher.path(raw[rows], picked, sigma_m=p.gps_sigma_m)
     return out
 
 

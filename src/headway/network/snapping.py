@@ -101,12 +101,13 @@ class EdgeIndex:
 
     def within(
         self, x: float, y: float, radius_m: float
-    ) -> tuple[IntArray, FloatArray, FloatArray]:
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
         """Every edge with a point within radius_m of (x, y): edge ids, the offset of
-        each edge's closest point and its distance, nearest first."""
+        each edge's closest point, its distance and the edge's heading there, nearest
+        first."""
         found = self._tree.query_ball_point((x, y), radius_m + self._half_spacing)
         if not found:
-            return (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+            return (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0))
         segs = np.unique(self._sample_seg[np.asarray(found, dtype=np.int64)])
         dist, t = self._distances(np.float64(x), np.float64(y), segs)
         order = np.lexsort((self.seg_edge[segs], dist))
@@ -115,8 +116,9 @@ class EdgeIndex:
         _, first = np.unique(edges, return_index=True)
         first = np.sort(first)
         first = first[dist[first] <= radius_m]
-        offsets = self.seg_offset_m[segs[first]] + t[first] * np.sqrt(self.seg_len2[segs[first]])
-        return edges[first], offsets, dist[first]
+        picked = segs[first]
+        offsets = self.seg_offset_m[picked] + t[first] * np.sqrt(self.seg_len2[picked])
+        return edges[first], offsets, dist[first], self.seg_heading[picked]
 
     def nearest_many(self, xy: FloatArray) -> IntArray:
         """Edge ids nearest to each row of xy, the same as nearest() without heading."""
