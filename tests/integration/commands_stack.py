@@ -3,8 +3,9 @@ messages, Kafka the event log, Redis the command queue and the live state.
 
 The bridge, processor and commander run in the test process, wired as the stack's
 processes wire them, under names of their own (Kafka topic and groups, Redis prefixes,
-the fleet's manufacturer). Command records stay in memory until the stack has a
-PostgreSQL command store.
+the fleet's manufacturer). Command records are in memory, or in PostgreSQL when a
+store is handed in; with ``commander=False`` the commander is left to ``headway run
+commander`` processes started under the same names (``test_commander_process.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from headway.services.commands.commander import Commander
 from headway.services.commands.service import CommandService
 from headway.services.commands.translate import Translator
 from headway.services.metrics import Metrics
+from headway.services.ports import CommandStore
 from headway.streaming.bridge import Bridge
 from headway.streaming.fold import FoldRules
 from headway.streaming.processor import Processor
@@ -61,7 +63,15 @@ def schema_url(database_url: str) -> str:
 
 
 class StackParts:
-    def __init__(self, stack: Stack, unique: str, manufacturer: str, city: RoadNetwork) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        unique: str,
+        manufacturer: str,
+        city: RoadNetwork,
+        command_store: CommandStore | None = None,
+        commander: bool = True,
+    ) -> None:
         self._stack = stack
         self._login = (stack.mqtt_username, stack.mqtt_password)
         self._telemetry = f"{unique}.{TELEMETRY_TOPIC}"
@@ -85,7 +95,8 @@ class StackParts:
             group=f"{unique}-processor",
             topic=self._telemetry,
         )
-        self.command_store = MemoryCommandStore()
+        self.command_store = command_store or MemoryCommandStore()
+        self._run_commander = commander
         self.command_queue = RedisCommandQueue(stack.redis_url, prefix=f"{unique}:")
         self.translator = Translator(city, CCHRouter(city))
         self.commands = CommandService(
@@ -137,7 +148,8 @@ class StackParts:
         await self.command_link.start()
         self._spawn("processor", self._processor.run(self._stop))
         self._spawn("flush", self._flush())
-        self._spawn("commander", self.commander.run(self._stop))
+        if self._run_commander:
+            self._spawn("commander", self.commander.run(self._stop))
 
     async def stop(self) -> None:
         self._stop.set()
