@@ -434,7 +434,7 @@ class FixedRouteService:
         if start + trip.end_s < now or start + trip.start_s > now + self.config.horizon_s:
             return
         for stop_id, arrival in zip(trip.stop_ids, trip.arrivals, strict=True):
-            if start + arrival >= now:
+            if now <= start + arrival <= now + self.config.horizon_s:
                 by_stop[stop_id].append(
                     Arrival(
                         stop_id,
