@@ -59,6 +59,12 @@ class ChargerBook:
             else:
                 slot.end_s = min(slot.end_s, now_s)
 
+    def cancel(self, charger: int, slot: Slot) -> None:
+        """Give a slot back whole (the vehicle has not begun charging)."""
+        slots = self._slots[charger]
+        if slot in slots:
+            slots.remove(slot)
+
     def forget_before(self, now_s: float) -> None:
         for slots in self._slots:
             slots[:] = [s for s in slots if s.end_s > now_s]

@@ -97,6 +97,7 @@ class DispatchEngine:
                 vehicle.idle_since_s = snapshot.ready_s
             vehicle.snap = snapshot
         self._write(vehicle)
+        self._keep_slot(vehicle)
 
     def remove_vehicle(self, vehicle_id: str, now_s: float) -> tuple[str, ...]:
         """Take a vehicle out of the fleet. Its booked rides not yet picked up move to
@@ -133,9 +134,10 @@ class DispatchEngine:
         self._expire(now_s)
         c = self._config
         refusal = self._screen(request, now_s)
+        if 0 <= request.origin < self._travel.n_nodes:
+            self._demand.note(request.origin, now_s)  # refused requests are demand too
         if refusal is not None:
             return refusal
-        self._demand.note(request.origin, now_s)
         direct = self._travel.time(request.origin, request.destination)
         if not math.isfinite(direct):
             return _refuse(request, RefusalReason.UNROUTABLE)
@@ -230,13 +232,12 @@ class DispatchEngine:
         vehicle = self._vehicle(vehicle_id)
         vehicle.snap = replace(vehicle.snap, node=node, ready_s=now_s)
         tail = vehicle.tail_stop()
-        if tail is not None and tail.node == node and not vehicle.ride_stops():
-            if tail.kind in (StopKind.REBALANCE, StopKind.DEPOT):
-                vehicle.stops.pop()
-                vehicle.idle_since_s = now_s
-            elif tail.kind == StopKind.CHARGE and tail.slot and tail.slot.start_s < now_s:
-                self._rebook(vehicle, tail, now_s)
+        done = tail is not None and tail.node == node and not vehicle.ride_stops()
+        if done and tail is not None and tail.kind in (StopKind.REBALANCE, StopKind.DEPOT):
+            vehicle.stops.pop()
+            vehicle.idle_since_s = now_s
         self._write(vehicle)
+        self._keep_slot(vehicle)
 
     def picked_up(self, ride_id: str, now_s: float) -> None:
         """The rider is on board; their ride-time limit counts from now."""
@@ -352,8 +353,9 @@ class DispatchEngine:
             return _refuse(request, RefusalReason.UNROUTABLE)
         if request.earliest_pickup_s + self._config.max_wait_s < now_s:
             return _refuse(request, RefusalReason.TOO_LATE)
-        seats = [v.snap.seats for v in self._vehicles.values()]
-        if request.seats < 1 or request.seats > max(seats, default=0):
+        if not self._vehicles:
+            return _refuse(request, RefusalReason.NO_VEHICLE_IN_RANGE)
+        if not 1 <= request.seats <= max(v.snap.seats for v in self._vehicles.values()):
             return _refuse(request, RefusalReason.CAPACITY)
         return None
 
@@ -460,6 +462,7 @@ class DispatchEngine:
         if not vehicle.stops:
             vehicle.idle_since_s = ready
         self._write(vehicle)
+        self._keep_slot(vehicle)
 
     def _write(self, vehicle: Vehicle) -> bool:
         """Copy the vehicle's ride stops into its row and time them."""
@@ -555,16 +558,26 @@ class DispatchEngine:
                 best = (k, start, start + duration)
         return best
 
-    def _rebook(self, vehicle: Vehicle, stop: Stop, now_s: float) -> None:
-        """The vehicle reached its charger after its slot began: take the first free one."""
-        c = self._config
-        assert stop.slot is not None
-        self._chargers.release(stop.charger, stop.slot, now_s)
+    def _keep_slot(self, vehicle: Vehicle) -> None:
+        """A vehicle that will reach its charger after its slot begins gives the slot
+        back and takes the first free one from its new arrival."""
+        stop = vehicle.tail_stop()
+        if stop is None or stop.slot is None:
+            return
+        f, v, c = self._fleet, vehicle.row, self._config
+        m = int(f.size[v])
+        at = int(f.node[v, m - 1]) if m else vehicle.snap.node
+        leave = float(f.depart[v, m - 1]) if m else vehicle.snap.ready_s
+        drive = self._travel.time(at, stop.node)
+        arrive = leave + drive
+        if arrive <= stop.slot.start_s + 1e-6:
+            return
+        used = (float(f.cum_drive[v, m - 1]) if m else 0.0) + drive
+        soc = vehicle.snap.soc - used * self._soc_per_drive_s
+        self._chargers.cancel(stop.charger, stop.slot)
         charger = self._network.chargers[stop.charger]
-        duration = charge_duration_s(
-            vehicle.snap.soc, c.charge_target_soc, c.battery_kwh, charger.power_kw
-        )
-        start = self._chargers.earliest_start(stop.charger, now_s, duration)
+        duration = charge_duration_s(soc, c.charge_target_soc, c.battery_kwh, charger.power_kw)
+        start = self._chargers.earliest_start(stop.charger, arrive, duration)
         stop.slot = self._chargers.book(stop.charger, vehicle.id, start, start + duration)
 
     def _drop_tail(self, vehicle: Vehicle, now_s: float) -> None:

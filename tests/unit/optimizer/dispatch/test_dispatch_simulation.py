@@ -1,0 +1,58 @@
+"""A simulated morning on the grid: vehicles follow their plans on perturbed travel
+times; the battery never goes below the reserve and the charger never over its plugs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from headway.network.cch_router import CCHRouter
+from headway.optimizer.dispatch import (
+    DispatchConfig,
+    DispatchEngine,
+    RouterTravelTimes,
+    VehicleSnapshot,
+)
+from headway.optimizer.dispatch.scenario import HOUR, generate_requests
+from headway.optimizer.dispatch.simulation import Simulation
+
+from .conftest import N, grid
+
+CONFIG = DispatchConfig(battery_kwh=8.0, charge_below_soc=0.4, reserve_soc=0.15)
+
+
+def run(config: DispatchConfig, seed: int) -> tuple[Simulation, int]:
+    network = grid(chargers=((0, 1), (N * N - 1, 1)))
+    router = CCHRouter(network)
+    engine = DispatchEngine(RouterTravelTimes(router), network, config)
+    rng = np.random.default_rng(seed)
+    fleet = [
+        VehicleSnapshot(
+            f"v{k}", int(rng.integers(N * N)), 7 * HOUR, 4, float(rng.uniform(0.3, 0.6))
+        )
+        for k in range(8)
+    ]
+    requests = generate_requests(network, 800, 7 * HOUR, 9 * HOUR, seed=seed)
+    sim = Simulation(engine, router, fleet, noise=0.15, seed=seed, reoptimise_budget_s=0.01)
+    sim.run(requests, until_s=11 * HOUR)
+    return sim, len(requests)
+
+
+def test_battery_and_chargers_hold_through_a_simulated_morning() -> None:
+    for seed in (1, 2):
+        sim, n = run(CONFIG, seed)
+        out = sim.out
+        assert out.requests == n > 50
+        assert out.offered > 0.3 * n
+        assert out.completed == out.offered, "every accepted ride ends at its destination"
+        assert out.charge_sessions > 0, "the batteries are small: vehicles must charge"
+        assert out.min_soc >= CONFIG.reserve_soc
+        assert out.charger_over == 0
+        assert all(peak <= 1 for peak in out.charger_peak.values())
+
+
+def test_the_baseline_runs_on_the_same_simulation() -> None:
+    config = DispatchConfig(battery_kwh=8.0, charge_below_soc=0.4, pooling=False, rebalance=False)
+    sim, _ = run(config, 3)
+    assert sim.out.completed == sim.out.offered > 0
+    assert sim.out.min_soc >= config.reserve_soc
+    assert sim.out.charger_over == 0
