@@ -230,12 +230,13 @@ class Dispatcher:
     async def _send(self, vehicle_id: str, plan: tuple[PlannedStop, ...]) -> None:
         first = plan[0]
         stops = [first]
+        where = self._stop_id(first)
         if first.kind in (StopKind.PICK, StopKind.DROP):
             for stop in plan[1:]:
-                if stop.node != first.node or stop.kind not in (StopKind.PICK, StopKind.DROP):
+                if stop.kind not in (StopKind.PICK, StopKind.DROP) or self._stop_id(stop) != where:
                     break
                 stops.append(stop)
-        request = self._request(tuple(stops))
+        request = self._request(tuple(stops), where)
         try:
             command, _ = await self._commands.submit(vehicle_id, request, ISSUER)
         except CommandError as exc:
@@ -249,9 +250,16 @@ class Dispatcher:
         picks = tuple(r for s in stops if s.kind is StopKind.PICK for r in s.ride_ids)
         await self._update(picks, RideStatus.ASSIGNED, command.id, vehicle_id=vehicle_id)
 
-    def _request(self, stops: tuple[PlannedStop, ...]) -> CommandRequest:
-        places = self._rides.places
-        network = places.network
+    def _stop_id(self, stop: PlannedStop) -> str:
+        """The stop a planned stop is served at: the rider's own for pickups and drop-offs."""
+        if stop.ride_ids and stop.kind in (StopKind.PICK, StopKind.DROP):
+            known = self._rides.stops.get(stop.ride_ids[0])
+            if known is not None:
+                return known[0] if stop.kind is StopKind.PICK else known[1]
+        return self._rides.places.stop_near(stop.node).id
+
+    def _request(self, stops: tuple[PlannedStop, ...], stop_id: str) -> CommandRequest:
+        network = self._rides.places.network
         first = stops[0]
         if first.kind is StopKind.CHARGE:
             charger = next((c for c in network.chargers if int(c.node) == first.node), None)
@@ -268,7 +276,6 @@ class Dispatcher:
                 CommandParams(place_id=depot.id if depot else ""),
                 TRIP_TTL_S,
             )
-        stop = places.stop_near(first.node)
         kinds = {s.kind for s in stops}
         actions: tuple[str, ...]
         if first.kind is StopKind.REBALANCE:
@@ -277,7 +284,7 @@ class Dispatcher:
             middle = [k for k in ("drop", "pick") if StopKind(k) in kinds]
             actions = ("doorOpen", *middle, "doorClose")
         return CommandRequest(
-            CommandKind.DRIVE, CommandParams(stops=(StopVisit(stop.id, actions),)), TRIP_TTL_S
+            CommandKind.DRIVE, CommandParams(stops=(StopVisit(stop_id, actions),)), TRIP_TTL_S
         )
 
     # ride records ------------------------------------------------------------------

@@ -33,9 +33,9 @@ MAX_AHEAD_S = 24 * 3600.0
 """How far ahead a ride may be booked."""
 
 
-def new_ride_id(now: float) -> str:
+def new_ride_id(ms: int) -> str:
     """Sorts by creation time (milliseconds), unique across processes (32 random bits)."""
-    return f"r{int(now * 1000):012x}{secrets.token_hex(4)}"
+    return f"r{ms:012x}{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,10 @@ class RideService:
         self.metrics = metrics
         self.clocks = clocks or Clocks()
         self.lock = asyncio.Lock()
+        self._last_ms = 0
+        self.stops: dict[str, tuple[str, str]] = {}
+        """Ride id -> (pickup stop id, drop-off stop id): two stops facing each other
+        across a street share a road node, and the rider waits at one of them."""
 
     async def request(
         self,
@@ -99,7 +103,9 @@ class RideService:
         earliest = wall if earliest_pickup is None else earliest_pickup
         if earliest > wall + MAX_AHEAD_S:
             raise BadRideRequest("rides can be booked at most 24 hours ahead")
-        ride_id = new_ride_id(wall)
+        # Ids of one process sort in request order even within a millisecond.
+        self._last_ms = max(int(wall * 1000), self._last_ms + 1)
+        ride_id = new_ride_id(self._last_ms)
         start = self.places.place(*origin)
         end = self.places.place(*destination)
         base = Ride(
@@ -154,6 +160,7 @@ class RideService:
             history=(RideTransition(wall, RideStatus.OFFERED),),
         )
         self.metrics.rides.labels("offered").inc()
+        self.stops[ride_id] = (start.stop_id, end.stop_id)
         return await self.store.create(offered)
 
     async def accept(self, passenger: str, ride_id: str) -> Ride:
