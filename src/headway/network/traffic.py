@@ -77,6 +77,12 @@ class TrafficEstimator:
         out = 1.0 + (self._factor - 1.0) * keep
         return np.clip(out, self.params.min_factor, self.params.max_factor)
 
+    def observed_at(self) -> FloatArray:
+        """(n_edges,) time of each edge's newest observation; -inf where never observed.
+        Lets factors from several estimators (one per processor) be merged per edge."""
+        out: FloatArray = self._at.copy()
+        return out
+
     def _decayed(self, edge: int, now: float) -> float:
         at = self._at[edge]
         if not np.isfinite(at):

@@ -97,6 +97,27 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.traffic_observations = Counter(
+            "headway_traffic_observations",
+            "Segment speed observations folded into the traffic estimate",
+            registry=r,
+        )
+        self.traffic_edges_slowed = Gauge(
+            "headway_traffic_edges_slowed",
+            "Road segments whose published travel-time factor is above 1.1",
+            registry=r,
+        )
+        self.traffic_version = Gauge(
+            "headway_traffic_version",
+            "Version of the traffic last published or applied",
+            registry=r,
+        )
+        self.traffic_failures = Counter(
+            "headway_traffic_failures",
+            "Traffic publishes or reads the store refused",
+            ["op"],
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

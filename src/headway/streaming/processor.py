@@ -36,6 +36,7 @@ from headway.services.metrics import Metrics
 from headway.services.ports import DeadLetters, EventLog, LiveState, Records
 from headway.streaming.fold import Folded, FoldRules, Place, fold, sweep
 from headway.streaming.track import TrackSampler
+from headway.streaming.traffic_feed import TrafficFeed
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,10 @@ class Processor:
         clock: Callable[[], float] = time.time,
         track_interval_s: float = 5.0,
         topic: str = TELEMETRY_TOPIC,
+        traffic: TrafficFeed | None = None,
     ) -> None:
         self._topic = topic
+        self._traffic = traffic
         self._consumer = log.consumer(group, [topic])
         self._live = live
         self._records = records
@@ -211,11 +214,15 @@ class Processor:
             return places
         xy = np.array([(events[i].x, events[i].y) for i in index], dtype=np.float64)  # type: ignore[union-attr]
         latlon = self._network.frame.to_wgs84_many(xy)
-        segments = self._matcher.match(
-            [events[i].vehicle_id for i in index],
-            xy,
-            [events[i].ts for i in index],
+        fixes = [e for e in (events[i] for i in index) if isinstance(e, Telemetry)]
+        ids, ts, speeds = (
+            [e.vehicle_id for e in fixes],
+            [e.ts for e in fixes],
+            [e.speed_mps for e in fixes],
         )
+        segments = self._matcher.match(ids, xy, ts, [e.theta for e in fixes], speeds)
+        if self._traffic is not None:  # segment speeds for live traffic (traffic_feed.py)
+            self._traffic.add(ids, segments, ts, xy, speeds)
         for j, i in enumerate(index):
             places[i] = Place(float(latlon[j, 0]), float(latlon[j, 1]), int(segments[j]))
         for i, event in enumerate(events):
