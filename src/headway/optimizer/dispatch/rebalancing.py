@@ -19,6 +19,9 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 
 from headway.network.graph import RoadNetwork
+from headway.optimizer.dispatch.model import StopKind
+from headway.optimizer.dispatch.plans import Plans
+from headway.optimizer.dispatch.state import Stop
 from headway.optimizer.dispatch.travel import TravelTimes
 
 IntArray = npt.NDArray[np.int64]
@@ -110,3 +113,32 @@ def rebalancing_moves(
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
         if cost[r, c] < 1e9
     ]
+
+
+def rebalance(plans: Plans, zones: Zones, demand: DemandEstimate, now_s: float) -> set[str]:
+    """Give a rebalancing stop to the idle vehicles that should move; their ids."""
+    c, f = plans.config, plans.fleet
+    idle: list[tuple[str, int]] = []
+    staying: list[int] = []
+    for vehicle in plans.vehicles.values():
+        if not f.active[vehicle.row]:
+            continue
+        if vehicle.bound_for(StopKind.REBALANCE):
+            staying.append(vehicle.stops[-1].node)
+        elif not vehicle.stops and now_s - vehicle.idle_since_s >= c.rebalance_idle_s:
+            idle.append((vehicle.id, vehicle.snap.node))
+    moves = rebalancing_moves(
+        idle, staying, zones, demand.rates(now_s), plans.travel, c.rebalance_max_move_s
+    )
+    changed: set[str] = set()
+    for vehicle_id, node in moves:
+        vehicle = plans.vehicles[vehicle_id]
+        if node == vehicle.snap.node:
+            continue
+        drive = plans.travel.time(vehicle.snap.node, node)
+        if drive + plans.tail[node] > f.budget[vehicle.row]:
+            continue  # it could not reach a charger above its reserve from there
+        vehicle.stops = [Stop(StopKind.REBALANCE, node)]
+        plans.write(vehicle)
+        changed.add(vehicle_id)
+    return changed

@@ -189,3 +189,40 @@ def test_a_rider_on_board_keeps_their_ride_time_limit(make_engine: EngineFactory
         assert plan[0].ride_ids == ("a",), "a must be dropped first"
     on_the_way = RideRequest("c", node(1, 0), node(3, 0), 0.0)
     offered(engine.offer(on_the_way, 0.0))
+
+
+def test_a_removed_vehicle_hands_its_waiting_riders_to_another(
+    make_engine: EngineFactory,
+) -> None:
+    engine = make_engine()
+    engine.set_vehicle(VehicleSnapshot("a", node(0, 0), 0.0, 4, 0.9))
+    offered(engine.offer(RideRequest("r1", node(1, 0), node(1, 3), 60.0), 0.0))
+    offered(engine.offer(RideRequest("r2", node(0, 1), node(3, 1), 0.0), 0.0))
+    engine.accept("r1", 0.0)
+    engine.accept("r2", 0.0)
+    engine.picked_up("r2", 50.0)
+    engine.set_vehicle(VehicleSnapshot("b", node(2, 0), 0.0, 4, 0.9))
+    window = engine.ride("r1").pickup_window
+    assert engine.remove_vehicle("a", 60.0) == ("r2",), "a rider on board cannot move"
+    assert engine.ride("r1").vehicle_id == "b"
+    assert engine.ride("r1").pickup_window == window
+    assert engine.vehicles() == ("b",)
+
+
+def test_a_vehicle_sent_to_its_depot_finishes_its_rides_and_takes_no_more(
+    make_engine: EngineFactory,
+) -> None:
+    engine = make_engine()
+    engine.set_vehicle(VehicleSnapshot("v", node(0, 0), 0.0, 4, 0.9))
+    offered(engine.offer(RideRequest("r1", node(1, 0), node(2, 0), 0.0), 0.0))
+    engine.send_to_depot("v", node(7, 7))
+    plan = engine.plan("v")
+    assert [s.kind for s in plan] == [StopKind.PICK, StopKind.DROP, StopKind.DEPOT]
+    assert plan[-1].eta_s == pytest.approx(plan[1].depart_s + blocks(node(2, 0), node(7, 7)))
+    late = engine.offer(RideRequest("r2", node(1, 0), node(2, 0), 0.0), 0.0)
+    assert refused(late) == RefusalReason.NO_VEHICLE_IN_RANGE
+    engine.accept("r1", 0.0)
+    engine.picked_up("r1", plan[0].eta_s)
+    engine.dropped_off("r1", plan[1].eta_s)
+    engine.arrived("v", node(7, 7), plan[2].eta_s)
+    assert engine.plan("v") == ()
