@@ -24,6 +24,7 @@ from headway.adapters.memory.event_log import MemoryEventLog
 from headway.adapters.memory.live_state import MemoryLiveState
 from headway.adapters.memory.registry import MemoryVehicleRegistry
 from headway.adapters.memory.ride_store import MemoryRideStore
+from headway.adapters.memory.traffic import MemoryTrafficStore
 from headway.adapters.memory.users import MemoryUserStore
 from headway.adapters.sqlite_records import SqliteRecords
 from headway.config import Settings
@@ -43,9 +44,11 @@ from headway.services.metrics import Metrics
 from headway.services.rides.dispatcher import Dispatcher
 from headway.services.rides.places import StopFinder
 from headway.services.rides.service import Clocks, RideService
+from headway.services.traffic import TrafficFollower
 from headway.streaming.bridge import Bridge
 from headway.streaming.fold import FoldRules
 from headway.streaming.processor import Processor
+from headway.streaming.traffic_feed import TrafficFeed
 from headway.streaming.vda_ingest import SUBSCRIPTIONS
 
 # QoS 1 for connection changes and factsheets (they must not be lost); telemetry is
@@ -78,6 +81,8 @@ class EmbeddedPlatform:
     translator: Translator
     rides: RideService | None = None
     dispatcher: Dispatcher | None = None
+    traffic_feed: TrafficFeed | None = None
+    traffic_follower: TrafficFollower | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _subscriber: GmqttSubscriber | None = None
@@ -100,6 +105,13 @@ class EmbeddedPlatform:
             self._tasks.append(
                 asyncio.create_task(self.dispatcher.run(self._stop), name="dispatcher")
             )
+        # Live traffic, in process: the processor's estimate to the routers.
+        for name, part in (
+            ("traffic", self.traffic_feed),
+            ("traffic-follower", self.traffic_follower),
+        ):
+            if part is not None:
+                self._tasks.append(asyncio.create_task(part.run(self._stop), name=name))
 
     async def stop(self) -> None:
         self._stop.set()
@@ -147,6 +159,8 @@ def build_embedded(
     identity.add_user(settings.admin_user, settings.admin_password.get_secret_value(), Role.ADMIN)
     broker = AmqttEmbeddedBroker(settings.mqtt_host, settings.mqtt_port)
     bridge = Bridge(log, registry, dead_letters, metrics)
+    traffic = MemoryTrafficStore()
+    traffic_feed = TrafficFeed(network, traffic, "processor", metrics=metrics)
     processor = Processor(
         log,
         live,
@@ -155,6 +169,7 @@ def build_embedded(
         network,
         metrics,
         FoldRules(offline_after_s=settings.offline_after_s),
+        traffic=traffic_feed,
     )
     command_store = MemoryCommandStore()
     command_queue = MemoryCommandQueue()
@@ -191,6 +206,13 @@ def build_embedded(
             lambda: [serial for _, serial in registry.all()],
             tick_s=max(0.2, 1.0 / time_scale),
         )
+    traffic_follower = TrafficFollower(
+        traffic,
+        network.frame.map_id,
+        [router],
+        metrics=metrics,
+        after_apply=[travel.invalidate] if rides is not None else [],
+    )
     platform_ref: list[EmbeddedPlatform] = []
 
     def ready() -> dict[str, bool]:
@@ -208,6 +230,8 @@ def build_embedded(
         live_tick_s=settings.live_tick_s,
         commands=commands,
         rides=rides,
+        traffic=traffic,
+        traffic_map_id=network.frame.map_id,
     )
     platform = EmbeddedPlatform(
         settings=settings,
@@ -231,6 +255,8 @@ def build_embedded(
         translator=translator,
         rides=rides,
         dispatcher=dispatcher,
+        traffic_feed=traffic_feed,
+        traffic_follower=traffic_follower,
     )
     platform_ref.append(platform)
     return platform

@@ -120,8 +120,12 @@ class TrafficFollower:
         stale_after_s: float = STALE_AFTER_S,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        after_apply: Sequence[Callable[[], None]] = (),
     ) -> None:
+        """after_apply: called once new factors are in force (e.g. to drop cached
+        travel-time rows computed under the old ones)."""
         self._store = store
+        self._after_apply = list(after_apply)
         self._metrics = metrics
         self._map_id = map_id
         self._routers = list(routers)
@@ -146,6 +150,8 @@ class TrafficFollower:
             # RoutingKit's query objects are per thread and must be dropped by the thread
             # that made them, which a worker thread holding the router could break.
             router.set_traffic(factors)
+        for hook in self._after_apply:
+            hook()
         self._version = version
         self.current = snapshot
         if self._metrics is not None:

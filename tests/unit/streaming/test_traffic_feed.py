@@ -3,6 +3,7 @@ matters: vehicles crawling along a road make routes avoid it."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,33 @@ async def test_stale_traffic_gives_way_to_free_flow(network: RoadNetwork) -> Non
     assert await follower.refresh()
     assert follower.current is None
     assert np.all(router.traffic == 1.0)
+
+
+async def test_the_embedded_profile_wires_the_processor_to_its_router(
+    network: RoadNetwork, tmp_path: Path
+) -> None:
+    from headway.bootstrap import build_embedded
+    from headway.config import Settings
+
+    platform = build_embedded(Settings(data_dir=tmp_path), network)
+    feed, follower = platform.traffic_feed, platform.traffic_follower
+    assert feed is not None
+    assert follower is not None
+    edge = int(np.argmax(network.edge_length_m))
+    now = time.time()
+    for event in _drive(
+        network,
+        [edge, int(network.out_edges(int(network.edge_dst[edge]))[0])],
+        1.0,
+        now - 300.0,
+        "v",
+    ):
+        platform.log.produce(TELEMETRY_TOPIC, event.vehicle_id, event_encoder.encode(event))
+    while await platform.processor.step(max_records=500):
+        pass
+    await feed.publish()
+    assert await follower.refresh()
+    router = platform.translator._router  # the router commands are planned on
+    assert isinstance(router, CCHRouter)
+    assert router.traffic[edge] > 3.0
+    await platform.records.close()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from headway.services.commands.service import CommandService
     from headway.services.fixed_routes import FixedRouteService
     from headway.services.rides.service import RideService
+    from headway.services.traffic import TrafficStore
 
 
 @dataclass
@@ -36,6 +37,8 @@ class ApiContext:
     rides: RideService | None = None
     passenger_signup: bool = True
     """Anyone may create a passenger account (POST /api/v1/auth/passengers)."""
+    traffic: TrafficStore | None = None
+    traffic_map_id: str = ""
 
 
 def context_of(request: Request) -> ApiContext:

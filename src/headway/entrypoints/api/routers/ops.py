@@ -1,11 +1,14 @@
-"""Operations: liveness, readiness, Prometheus metrics, the road network."""
+"""Operations: liveness, readiness, Prometheus metrics, the road network and its traffic."""
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from headway.entrypoints.api.context import Ctx
+from headway.entrypoints.api.context import Ctx, Operator
 
 router = APIRouter(tags=["ops"])
 
@@ -37,4 +40,47 @@ def network(ctx: Ctx) -> Response:
         ctx.network_geojson,
         media_type="application/geo+json",
         headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+class SlowEdge(BaseModel):
+    edge: int
+    factor: float
+
+
+class TrafficOut(BaseModel):
+    """The travel-time factors routing uses now (1.0 is free flow)."""
+
+    version: int
+    at: float | None
+    observations: int
+    sources: int
+    edges_slowed: int
+    slowest: list[SlowEdge]
+
+
+@router.get(
+    "/api/v1/network/traffic",
+    operation_id="getTraffic",
+    tags=["network"],
+    response_model=TrafficOut,
+)
+async def traffic(ctx: Ctx, _: Operator, limit: int = 20) -> TrafficOut:
+    """Live traffic from the fleet: how many speed observations it rests on and the
+    most slowed road segments (edge ids of the network)."""
+    empty = TrafficOut(version=0, at=None, observations=0, sources=0, edges_slowed=0, slowest=[])
+    if ctx.traffic is None:
+        return empty
+    snap = await ctx.traffic.latest(ctx.traffic_map_id, time.time())
+    if snap is None:
+        return empty
+    slowed = [int(e) for e in (snap.factors > 1.1).nonzero()[0]]
+    slowed.sort(key=lambda e: -float(snap.factors[e]))
+    return TrafficOut(
+        version=snap.version,
+        at=snap.at,
+        observations=snap.observations,
+        sources=snap.sources,
+        edges_slowed=len(slowed),
+        slowest=[SlowEdge(edge=e, factor=float(snap.factors[e])) for e in slowed[: max(0, limit)]],
     )
