@@ -22,6 +22,7 @@ from headway.adapters.postgres.commands import PostgresCommandStore
 from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.adapters.redis_live_state import RedisLiveState
+from headway.adapters.redis_traffic import RedisTrafficStore
 from headway.adapters.stack_dead_letters import StackDeadLetters
 from headway.config import Settings
 from headway.network.cch_router import CCHRouter
@@ -29,6 +30,7 @@ from headway.services.commands.commander import Commander, CommanderConfig
 from headway.services.commands.scheduling import RetryPolicy
 from headway.services.commands.translate import Translator
 from headway.services.metrics import Metrics
+from headway.services.traffic import TrafficFollower
 
 log = logging.getLogger(__name__)
 REPORT_EVERY_S = 30.0
@@ -58,7 +60,11 @@ async def run_commander(settings: Settings, ready: Callable[[], None] | None = N
     telemetry_topic, dead_topic = topics(settings)
     await asyncio.to_thread(upgrade, settings.database_url)
     network = await asyncio.to_thread(load_network, settings)
-    translator = Translator(network, await asyncio.to_thread(CCHRouter, network))
+    router = await asyncio.to_thread(CCHRouter, network)
+    translator = Translator(network, router)
+    # Orders are planned on live traffic, as the processors publish it.
+    traffic_store = RedisTrafficStore(settings.redis_url, prefix=settings.redis_prefix)
+    follower = TrafficFollower(traffic_store, network.frame.map_id, [router])
     events = KafkaEventLog(settings.kafka_bootstrap, client_id=name)
     live = RedisLiveState(settings.redis_url, prefix=settings.redis_prefix)
     store = PostgresCommandStore(settings.database_url)
@@ -122,11 +128,14 @@ async def run_commander(settings: Settings, ready: Callable[[], None] | None = N
         if ready is not None:
             ready()
         reporter = asyncio.create_task(report(stop))
+        following = asyncio.create_task(follower.run(stop), name="traffic")
         try:
             await commander.run(stop)
         finally:
             stop.set()
             await reporter
+            await following
+            await traffic_store.close()
             await link.stop()
             await events.flush(timeout_s=10.0)
             await events.close()

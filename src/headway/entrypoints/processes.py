@@ -28,6 +28,7 @@ from headway.adapters.postgres.records import PostgisRecords
 from headway.adapters.postgres.registry import PostgresUserStore, PostgresVehicleRegistry
 from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.adapters.redis_live_state import RedisLiveState
+from headway.adapters.redis_traffic import RedisTrafficStore
 from headway.adapters.stack_dead_letters import StackDeadLetters
 from headway.config import Settings
 from headway.contracts import vda5050
@@ -46,6 +47,7 @@ from headway.services.metrics import Metrics
 from headway.streaming.bridge import Bridge
 from headway.streaming.fold import FoldRules
 from headway.streaming.processor import Processor
+from headway.streaming.traffic_feed import TrafficFeed
 from headway.streaming.vda_ingest import SUBSCRIPTIONS
 
 log = logging.getLogger(__name__)
@@ -167,17 +169,22 @@ async def run_processor(settings: Settings, ready: Callable[[], None] | None = N
     records = PostgisRecords(settings.database_url)
     await records.open()
     dead = StackDeadLetters(events, live.client, settings.redis_prefix, dead_topic)
+    network, metrics = load_network(settings), Metrics()
+    # Live traffic: this processor's part, in Redis for the routers of other processes.
+    traffic_store = RedisTrafficStore(settings.redis_url, prefix=settings.redis_prefix)
+    traffic = TrafficFeed(network, traffic_store, name, metrics=metrics)
     processor = Processor(
         events,
         live,
         records,
         dead,
-        load_network(settings),
-        Metrics(),
+        network,
+        metrics,
         FoldRules(offline_after_s=settings.offline_after_s),
         group=settings.kafka_topic_prefix + "processor",
         topic=telemetry_topic,
         track_interval_s=0.0,
+        traffic=traffic,
     )
 
     async def work(stop: asyncio.Event) -> None:
@@ -185,7 +192,10 @@ async def run_processor(settings: Settings, ready: Callable[[], None] | None = N
         log.info("processor %s: kafka %s -> redis + postgis", name, settings.kafka_bootstrap)
         if ready is not None:
             ready()
+        publishing = asyncio.create_task(traffic.run(stop), name="traffic")
         await processor.run(stop)
+        await publishing
+        await traffic_store.close()
         await events.close()
         await records.close()
         await live.close()
@@ -225,10 +235,13 @@ def build_stack_api(
     def ready() -> dict[str, bool]:
         return dict(health)
 
+    traffic = RedisTrafficStore(settings.redis_url, prefix=settings.redis_prefix)
     ctx = ApiContext(
         identity=identity,
         live=live,
         records=records,
+        traffic=traffic,
+        traffic_map_id=network.frame.map_id,
         dead_letters=StackDeadLetters(None, live.client, settings.redis_prefix),
         registry=registry,
         metrics=metrics,
@@ -277,6 +290,7 @@ def build_stack_api(
         await command_store.close()
         await command_queue.close()
         await live.close()
+        await traffic.close()
 
     return ctx, open_stores, close_stores
 
