@@ -121,12 +121,13 @@ class FixedRouteStats:
     held_s: float = 0.0
     stop_events: int = 0
     vehicles_unseen: int = 0
+    """Vehicle-ticks without a live state (a vehicle not heard from yet counts each tick)."""
     blocks_unassigned: int = 0
 
 
 def assign_blocks(blocks: Sequence[Block], vehicle_ids: Sequence[str]) -> dict[str, list[Block]]:
     """Each block to a vehicle free by its start (the one free longest), in order of
-    start time; blocks no vehicle can take are left out (see ``unassigned``)."""
+    start time; blocks no vehicle can take are left out (``start_day`` counts them)."""
     free_at = {v: float("-inf") for v in vehicle_ids}
     plan: dict[str, list[Block]] = {v: [] for v in vehicle_ids}
     for block in sorted(blocks, key=lambda b: (b.start_s, b.id)):
@@ -199,13 +200,6 @@ class FixedRouteService:
             vehicle_id, merged, self._trips, self._day_start, now, self.config.tracking
         )
 
-    def vehicle_of_trip(self, trip_id: str) -> str | None:
-        for vehicle_id, progress in self._progress.items():
-            trip = progress.trip
-            if trip is not None and trip.id == trip_id:
-                return vehicle_id
-        return None
-
     def progress(self, vehicle_id: str) -> TripProgress | None:
         return self._progress.get(vehicle_id)
 
@@ -226,12 +220,9 @@ class FixedRouteService:
         vehicle_ids = sorted(self._progress)
         states = await self._live.get_many(vehicle_ids) if vehicle_ids else []
         holds: list[Hold] = []
-        latest: dict[str, VehicleState] = {}
-        for vehicle_id, state in zip(vehicle_ids, states, strict=True):
-            if state is None:
-                self.stats.vehicles_unseen += 1
-                continue
-            latest[vehicle_id] = state
+        latest = {v: s for v, s in zip(vehicle_ids, states, strict=True) if s is not None}
+        self.stats.vehicles_unseen += len(vehicle_ids) - len(latest)
+        for vehicle_id, state in latest.items():
             progress = self._progress[vehicle_id]
             if state.ts <= progress.last_seen:
                 continue
@@ -325,7 +316,8 @@ class FixedRouteService:
             return
         progress = self._progress[hold.vehicle_id]
         trip = progress.trip
-        key = f"hold:{trip.id if trip else ''}:{hold.stop_id}:{int(hold.depart_at)}"
+        # One hold per trip and stop: deciding again (after a restart) sends nothing new.
+        key = f"hold:{self.day}:{trip.id if trip else ''}:{hold.stop_id}"
         request = CommandRequest(
             CommandKind.HOLD,
             CommandParams(duration_s=round(hold.hold_s, 1)),

@@ -87,7 +87,7 @@ async def test_a_bunched_vehicle_is_held_with_a_command(
     assert request.params.duration_s == pytest.approx(120.0)
     assert issued_by == "fixed-routes"
     assert key is not None
-    assert key.startswith("hold:f@09:05:00:A:")
+    assert key == "hold:2024-01-02:f@09:05:00:A"
     # Seen again at the same stop: no second hold.
     clock.now += 5
     live.put(second, "A", clock.now)
