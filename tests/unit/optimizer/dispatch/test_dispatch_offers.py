@@ -226,3 +226,24 @@ def test_a_vehicle_sent_to_its_depot_finishes_its_rides_and_takes_no_more(
     engine.dropped_off("r1", plan[1].eta_s)
     engine.arrived("v", node(7, 7), plan[2].eta_s)
     assert engine.plan("v") == ()
+
+
+def test_plans_are_retimed_when_traffic_changes() -> None:
+    from headway.network.cch_router import CCHRouter
+    from headway.optimizer.dispatch import DispatchEngine, RouterTravelTimes
+
+    from .conftest import grid
+
+    network = grid()
+    router = CCHRouter(network)
+    travel = RouterTravelTimes(router)
+    engine = DispatchEngine(travel, network)
+    engine.set_vehicle(VehicleSnapshot("v", node(0, 0), 0.0, 4, 0.9))
+    offered(engine.offer(RideRequest("r", node(2, 0), node(2, 2), 0.0), 0.0))
+    before = engine.plan("v")[0].eta_s
+    assert before == pytest.approx(2 * EDGE_S)
+    router.set_traffic(np.full(network.n_edges, 2.0))  # everything twice as slow
+    travel.invalidate()
+    engine.travel_times_changed()
+    assert engine.plan("v")[0].eta_s == pytest.approx(4 * EDGE_S)
+    assert travel.time(node(0, 0), node(0, 3)) == pytest.approx(6 * EDGE_S)
