@@ -9,6 +9,7 @@ import pytest
 
 from headway.domain.commands import CommandKind
 from headway.domain.transit import Block
+from headway.network import RoadNetwork
 from headway.services.fixed_routes import (
     FixedRouteConfig,
     FixedRouteService,
@@ -220,3 +221,52 @@ async def test_the_hold_is_halfway_between_leader_and_follower(tmp_path: Path) -
     # between 09:00:30 and 09:10:00 is 09:05:15, 255 s from now.
     assert hold.hold_s == pytest.approx(255.0)
     assert commands.sent[-1][1].params.duration_s == pytest.approx(255.0)
+
+
+async def test_holds_go_through_the_real_command_service(
+    tmp_path: Path, street: RoadNetwork
+) -> None:
+    """The same bunching as above, with Headway's CommandService (memory store and queue)
+    in place of the fake: the hold is stored and queued for the commander, once."""
+    from headway.adapters.memory.command_queue import MemoryCommandQueue
+    from headway.adapters.memory.command_store import MemoryCommandStore
+    from headway.adapters.memory.live_state import MemoryLiveState
+    from headway.adapters.memory.registry import MemoryVehicleRegistry
+    from headway.network.cch_router import CCHRouter
+    from headway.services.commands.service import CommandService
+    from headway.services.commands.translate import Translator
+    from headway.services.metrics import Metrics
+
+    clock = Clock(at("09:00"))
+    registry = MemoryVehicleRegistry()
+    vehicles = ["v1", "v2", "v3", "v4", "v5"]
+    for v in vehicles:
+        registry.register("test", v)
+    store = MemoryCommandStore()
+    commands = CommandService(
+        store,
+        MemoryCommandQueue(),
+        MemoryLiveState(),
+        registry,
+        Translator(street, CCHRouter(street)),
+        Metrics(),
+        clock=clock,
+    )
+    live = FakeLive()
+    svc = FixedRouteService(line_feed(tmp_path), live, commands, clock=clock)
+    svc.start_day(DAY, vehicles)
+    trips = _line_vehicles(svc)
+    live.put(trips["f@09:00:00"], "A", clock.now)
+    await svc.step()
+    clock.now += 30
+    live.put(trips["f@09:00:00"], "between", clock.now)
+    await svc.step()
+    clock.now = at("09:01")
+    second = trips["f@09:05:00"]
+    live.put(second, "A", clock.now)
+    (hold,) = await svc.step()
+    assert hold.vehicle_id == second
+    stored = await commands.query(vehicle_id=second)
+    assert [(c.kind, c.params.duration_s) for c in stored] == [(CommandKind.HOLD, 120.0)]
+    assert stored[0].issued_by == "fixed-routes"
+    assert svc.stats.holds_issued == 1
