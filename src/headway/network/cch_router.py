@@ -20,9 +20,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_array
 
 from headway.network.contraction import CCHQueries, ContractionIndex, Metric, check_nodes
-from headway.network.errors import UnknownNodeError
 from headway.network.graph import RoadNetwork
-from headway.network.routing import Route, one_to_all, traffic_times
+from headway.network.routing import Route, TrafficRouter, one_to_all, traffic_times
 
 FloatArray = NDArray[np.float64]
 
@@ -36,7 +35,7 @@ class _Weights:
     reverse: csr_array
 
 
-class CCHRouter:
+class CCHRouter(TrafficRouter[_Weights]):
     """Exact fastest routes and travel-time matrices on a contraction hierarchy."""
 
     def __init__(
@@ -52,27 +51,9 @@ class CCHRouter:
         self._weights = self._build(traffic)
 
     @property
-    def network(self) -> RoadNetwork:
-        return self._network
-
-    @property
     def index(self) -> ContractionIndex:
         """The metric-independent hierarchy, to share with other metrics (lengths)."""
         return self._index
-
-    @property
-    def traffic(self) -> FloatArray:
-        """The per-edge factors in force (read-only, 1.0 means free flow)."""
-        return self._weights.factors
-
-    @property
-    def edge_time_s(self) -> FloatArray:
-        """Per-edge travel times with the current traffic applied (read-only)."""
-        return self._weights.edge_time_s
-
-    def set_traffic(self, factors: ArrayLike | None) -> None:
-        """Apply per-edge factors multiplying edge_time_s (None restores free flow)."""
-        self._weights = self._build(factors)
 
     def route(self, origin: int, target: int) -> Route | None:
         self._check(origin)
@@ -135,7 +116,3 @@ class CCHRouter:
             matrix=matrix,
             reverse=csr_array(matrix.T),
         )
-
-    def _check(self, node: int) -> None:
-        if not 0 <= node < self._n:
-            raise UnknownNodeError(node, self._n)

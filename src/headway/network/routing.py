@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -50,30 +50,25 @@ class Router(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Weights:
-    """One consistent traffic state: per-edge factors and everything derived from them."""
+class _TrafficState(Protocol):
+    @property
+    def factors(self) -> FloatArray: ...
 
-    factors: FloatArray
-    edge_time_s: FloatArray
-    slot_time_s: list[float]
-    matrix: csr_array
-    reverse: csr_array
+    @property
+    def edge_time_s(self) -> FloatArray: ...
 
 
-class DijkstraRouter:
-    """Binary-heap Dijkstra over the network's CSR arrays, stopping at the target."""
+W = TypeVar("W", bound=_TrafficState)
 
-    def __init__(self, network: RoadNetwork, traffic: ArrayLike | None = None) -> None:
-        self._network = network
-        self._n = network.n_nodes
-        # Plain lists: indexing them in the search loop is several times faster than
-        # indexing numpy arrays one element at a time.
-        self._offsets: list[int] = network.out_offsets.tolist()
-        self._slot_edge: list[int] = network.out_edge_ids.tolist()
-        self._slot_head: list[int] = network.edge_dst[network.out_edge_ids].tolist()
-        self._edge_src: list[int] = network.edge_src.tolist()
-        self._weights = self._build(traffic)
+
+class TrafficRouter(Generic[W]):
+    """What every router shares: one network, and one consistent traffic state (W: the
+    factors and whatever the engine derives from them) that set_traffic builds aside and
+    swaps in with a single assignment, so a query sees the old traffic or the new."""
+
+    _network: RoadNetwork
+    _n: int
+    _weights: W
 
     @property
     def network(self) -> RoadNetwork:
@@ -92,6 +87,39 @@ class DijkstraRouter:
     def set_traffic(self, factors: ArrayLike | None) -> None:
         """Apply per-edge factors multiplying edge_time_s (None restores free flow)."""
         self._weights = self._build(factors)
+
+    def _build(self, factors: ArrayLike | None) -> W:
+        raise NotImplementedError
+
+    def _check(self, node: int) -> None:
+        if not 0 <= node < self._n:
+            raise UnknownNodeError(node, self._n)
+
+
+@dataclass(frozen=True, slots=True)
+class _Weights:
+    """One consistent traffic state: per-edge factors and everything derived from them."""
+
+    factors: FloatArray
+    edge_time_s: FloatArray
+    slot_time_s: list[float]
+    matrix: csr_array
+    reverse: csr_array
+
+
+class DijkstraRouter(TrafficRouter[_Weights]):
+    """Binary-heap Dijkstra over the network's CSR arrays, stopping at the target."""
+
+    def __init__(self, network: RoadNetwork, traffic: ArrayLike | None = None) -> None:
+        self._network = network
+        self._n = network.n_nodes
+        # Plain lists: indexing them in the search loop is several times faster than
+        # indexing numpy arrays one element at a time.
+        self._offsets: list[int] = network.out_offsets.tolist()
+        self._slot_edge: list[int] = network.out_edge_ids.tolist()
+        self._slot_head: list[int] = network.edge_dst[network.out_edge_ids].tolist()
+        self._edge_src: list[int] = network.edge_src.tolist()
+        self._weights = self._build(traffic)
 
     def route(self, origin: int, target: int) -> Route | None:
         self._check(origin)
@@ -160,10 +188,6 @@ class DijkstraRouter:
             matrix=matrix,
             reverse=csr_array(matrix.T),
         )
-
-    def _check(self, node: int) -> None:
-        if not 0 <= node < self._n:
-            raise UnknownNodeError(node, self._n)
 
 
 def traffic_times(network: RoadNetwork, factors: ArrayLike | None) -> tuple[FloatArray, FloatArray]:
