@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from headway.domain.transit import Block
+from headway.domain.transit import Block, TransitFeed
 from headway.services.fixed_routes import service_day_start
 from headway.services.trip_tracking import (
     StopEventKind,
+    TripProgress,
     distance_m,
     observe,
     start_progress,
@@ -15,7 +16,9 @@ from headway.services.trip_tracking import (
 from tests.unit.transit.service_fixtures import DAY, WHERE, at, line_feed
 
 
-def _events(progress, feed, place: str, t: float) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
+def _events(
+    progress: TripProgress, feed: TransitFeed, place: str, t: float
+) -> list[tuple[str, str, int]]:
     lat, lon = WHERE[place]
     return [(e.kind.value, e.stop_id, e.index) for e in observe(progress, feed.stops, lat, lon, t)]
 
