@@ -3,8 +3,8 @@ messages, Kafka the event log, Redis the command queue and the live state.
 
 The bridge, processor and commander run in the test process, wired as the stack's
 processes wire them, under names of their own (Kafka topic and groups, Redis prefixes,
-the fleet's manufacturer). Command records are in memory, or in PostgreSQL when a
-store is handed in; with ``commander=False`` the commander is left to ``headway run
+the fleet's manufacturer). Command records are in PostgreSQL when a database URL (or a
+store) is handed in, else in memory; with ``commander=False`` the commander is left to ``headway run
 commander`` processes started under the same names (``test_commander_process.py``).
 """
 
@@ -24,6 +24,7 @@ from headway.adapters.kafka_event_log import KafkaEventLog
 from headway.adapters.memory.command_store import MemoryCommandStore
 from headway.adapters.memory.dead_letters import MemoryDeadLetters
 from headway.adapters.memory.registry import MemoryVehicleRegistry
+from headway.adapters.postgres.commands import PostgresCommandStore
 from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.adapters.redis_live_state import RedisLiveState
@@ -71,6 +72,7 @@ class StackParts:
         city: RoadNetwork,
         command_store: CommandStore | None = None,
         commander: bool = True,
+        database_url: str | None = None,
     ) -> None:
         self._stack = stack
         self._login = (stack.mqtt_username, stack.mqtt_password)
@@ -95,7 +97,10 @@ class StackParts:
             group=f"{unique}-processor",
             topic=self._telemetry,
         )
-        self.command_store = command_store or MemoryCommandStore()
+        self._own_store = (
+            None if database_url is None else PostgresCommandStore(database_url, max_size=8)
+        )
+        self.command_store = command_store or self._own_store or MemoryCommandStore()
         self._run_commander = commander
         self.command_queue = RedisCommandQueue(stack.redis_url, prefix=f"{unique}:")
         self.translator = Translator(city, CCHRouter(city))
@@ -143,6 +148,8 @@ class StackParts:
         return next((t for t in self._tasks if t.get_name() == name), None)
 
     async def start(self) -> None:
+        if self._own_store is not None:
+            await self._own_store.open()
         await self.log.ensure_topics([self._telemetry])
         await self._subscriber.start()
         await self.command_link.start()
@@ -161,6 +168,8 @@ class StackParts:
         await self.live.close()
         await self.log.close()
         await self._records.close()
+        if self._own_store is not None:
+            await self._own_store.close()
 
     def _spawn(self, name: str, work: object) -> None:
         self._tasks.append(asyncio.create_task(work, name=name))  # type: ignore[arg-type]

@@ -3,17 +3,21 @@
 The record itself is a ``jsonb`` document (``services/commands/codec.py``); the columns
 beside it are what the queries filter and sort on. What the commander relies on:
 
-* ``create`` hands out the vehicle's next ``seq`` from ``command_sequences``, whose row
-  lock orders concurrent creates for one vehicle; a repeated ``idempotency_key`` (unique
-  across the deployment) stores nothing and returns the first command.
+* ``create`` hands out the vehicle's next ``seq`` from ``command_sequences`` in the same
+  statement that inserts the row (the counter's row lock orders concurrent creates for
+  one vehicle); a repeated ``idempotency_key`` (unique across the deployment) stores
+  nothing and returns the first command. The body's ``seq`` and ``version`` are not
+  trusted: the columns are.
 * ``save`` is compare-and-set: ``UPDATE … WHERE id = … AND version = …``; no row
   updated means someone saved first (``StaleCommand``).
 * ``open_for_vehicles`` and ``stale`` read partial indexes over the commands that have
   not ended, so their cost follows the open commands, not the history.
 
-A connection pool (psycopg_pool) replaces broken connections; PostgreSQL away surfaces
-as ``CommandStoreUnavailable`` (a ``StoreUnavailable``), which the commander waits out
-and the API answers with 503.
+A connection pool (psycopg_pool) replaces broken connections when they are returned
+(no check query before each use: the commander makes many small calls, and a check
+would double their round trips); PostgreSQL away surfaces as
+``CommandStoreUnavailable`` (a ``StoreUnavailable``), which the commander waits out
+with backoff and the API answers with 503.
 """
 
 from __future__ import annotations
@@ -36,6 +40,20 @@ _ENDED = tuple(sorted(s.value for s in FINAL))
 _OPEN = "state NOT IN ('done', 'failed', 'expired', 'cancelled', 'rejected')"
 """Spelled as in the partial indexes of migration 0003, so the planner uses them."""
 _ROW = "body::text, seq, version"
+_CREATE = """
+WITH next AS (
+    INSERT INTO command_sequences (vehicle_id, last_seq) VALUES (%(vehicle_id)s, 1)
+    ON CONFLICT (vehicle_id) DO UPDATE SET last_seq = command_sequences.last_seq + 1
+    RETURNING last_seq
+)
+INSERT INTO commands (id, vehicle_id, kind, state, body, idempotency_key,
+                      created_at, updated_at, expires_at, seq, version)
+SELECT %(id)s, %(vehicle_id)s, %(kind)s, %(state)s, %(body)s::jsonb, %(key)s,
+       %(created_at)s, %(updated_at)s, %(expires_at)s, next.last_seq, 1
+FROM next
+ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING seq
+"""
 
 assert set(_ENDED) == {"done", "failed", "expired", "cancelled", "rejected"}
 
@@ -63,7 +81,6 @@ class PostgresCommandStore:
             max_size=max_size,
             timeout=timeout_s,
             open=False,
-            check=AsyncConnectionPool.check_connection,
             kwargs={"connect_timeout": int(timeout_s), "autocommit": True},
         )
 
@@ -95,47 +112,32 @@ class PostgresCommandStore:
                 if known is not None:
                     return known, False
             try:
-                async with conn.transaction():
-                    cur = await conn.execute(
-                        "INSERT INTO command_sequences (vehicle_id, last_seq) VALUES (%s, 1) "
-                        "ON CONFLICT (vehicle_id) DO UPDATE "
-                        "SET last_seq = command_sequences.last_seq + 1 RETURNING last_seq",
-                        (command.vehicle_id,),
-                    )
-                    row = await cur.fetchone()
-                    assert row is not None
-                    stored = replace(command, seq=int(row[0]), version=1)
-                    cur = await conn.execute(
-                        "INSERT INTO commands (id, vehicle_id, kind, state, body, "
-                        "idempotency_key, created_at, updated_at, expires_at, seq, version) "
-                        "VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, 1) "
-                        "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL "
-                        "DO NOTHING",
-                        (
-                            stored.id,
-                            stored.vehicle_id,
-                            stored.kind.value,
-                            stored.status.value,
-                            encode_command(stored).decode(),
-                            key,
-                            _moment(stored.created_at),
-                            _moment(stored.updated_at),
-                            _moment(stored.expires_at),
-                            stored.seq,
-                        ),
-                    )
-                    if cur.rowcount == 1:
-                        return stored, True
-                    # Another request with this key won the race: give its seq back.
-                    raise _KeyTaken
+                # One statement, one round trip: the seq and the row commit together.
+                cur = await conn.execute(_CREATE, self._create_args(command, key))
             except errors.UniqueViolation as exc:
                 raise DuplicateCommand(command.id) from exc
-            except _KeyTaken:
-                pass
+            row = await cur.fetchone()
+            if row is not None:
+                return replace(command, seq=int(row[0]), version=1), True
+            # Another request with this key won the race (its seq number goes unused).
             assert key is not None
             known = await self._by_key(conn, key)
             assert known is not None, "an idempotency key's row went away"
             return known, False
+
+    @staticmethod
+    def _create_args(command: Command, key: str | None) -> dict[str, object]:
+        return {
+            "id": command.id,
+            "vehicle_id": command.vehicle_id,
+            "kind": command.kind.value,
+            "state": command.status.value,
+            "body": encode_command(command).decode(),
+            "key": key,
+            "created_at": _moment(command.created_at),
+            "updated_at": _moment(command.updated_at),
+            "expires_at": _moment(command.expires_at),
+        }
 
     async def _by_key(self, conn: psycopg.AsyncConnection, key: str) -> Command | None:
         cur = await conn.execute(f"SELECT {_ROW} FROM commands WHERE idempotency_key = %s", (key,))
@@ -237,7 +239,3 @@ class PostgresCommandStore:
             cur = await conn.execute(sql + " ORDER BY updated_at LIMIT %s", (*args, limit))
             rows = await cur.fetchall()
         return [_command(row) for row in rows]
-
-
-class _KeyTaken(Exception):
-    """Rolls back a create whose idempotency key another request stored first."""
