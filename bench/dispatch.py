@@ -68,6 +68,7 @@ def run(
         VehicleSnapshot(v.id, v.node, start, v.seats, v.soc)
         for v in fleet(args.vehicles, stop_nodes, args.seed)
     ]
+    engine.warm_up()
     sim = Simulation(
         engine,
         router,

@@ -31,6 +31,7 @@ from headway.optimizer.dispatch.model import (
     StopKind,
     VehicleSnapshot,
 )
+from headway.optimizer.dispatch.neighbourhood import replan_neighbourhood, warm_up
 from headway.optimizer.dispatch.plans import Plans
 from headway.optimizer.dispatch.rebalancing import DemandEstimate, Zones, rebalance
 from headway.optimizer.dispatch.state import Ride, Stop, Vehicle
@@ -61,6 +62,14 @@ class DispatchEngine:
     def chargers(self) -> ChargerBook:
         """The plug reservations (read them; the engine writes them)."""
         return self._chargers
+
+    def warm_up(self) -> None:
+        """Load the compiled kernels now (a few seconds on a machine's first run, about
+        one later) rather than in the first offer and the first re-optimisation."""
+        from headway.optimizer.dispatch.fleet import warm_up as warm_up_insertion
+
+        warm_up_insertion()
+        warm_up()
 
     # fleet -------------------------------------------------------------------------
 
@@ -270,8 +279,17 @@ class DispatchEngine:
         if c.rebalance and now_s - self._last_rebalance >= c.rebalance_period_s:
             self._last_rebalance = now_s
             changed |= rebalance(self._plans, self._zones, self._demand, now_s)
-        if c.pooling:
-            changed |= relocate_rides(self._plans, self._random, deadline)
+        if not c.pooling:
+            return frozenset(changed)
+        joint = c.neighbourhood_vehicles >= 2
+        halfway = time.perf_counter() + budget_s / 2 if joint else deadline
+        changed |= relocate_rides(self._plans, self._random, min(halfway, deadline))
+        attempts = sum(1 for v in self._plans.vehicles.values() if v.stops) if joint else 0
+        while attempts > 0 and time.perf_counter() + 0.005 < deadline:
+            attempts -= 1
+            until = min(deadline, time.perf_counter() + c.neighbourhood_time_s)
+            size = c.neighbourhood_vehicles
+            changed |= replan_neighbourhood(self._plans, self._random, size, until)
         return frozenset(changed)
 
     def plan(self, vehicle_id: str) -> tuple[PlannedStop, ...]:

@@ -274,3 +274,16 @@ def best_insertion(
                         best_v, best_i, best_j = v, i, j
                         best_cost, best_pick, best_drop = added, t_pick, t_drop
     return best_v, best_i, best_j, best_cost, best_pick, best_drop
+
+
+def warm_up() -> None:
+    """Load (or compile) the kernels on a fleet of one vehicle with no stops."""
+    f = new_fleet(1, 4)
+    f.active[0] = 1
+    f.capacity[0] = 1
+    f.budget[0] = np.inf
+    row = np.zeros(1)
+    params = Params(0.0, 0.0, 0.0)
+    retime(f, 0, row, params)
+    ask = Ask(0, 0, 0.0, 1.0, 0.0, 1.0, 1, 0.0, row, row, row, row)
+    best_insertion(f, np.zeros(1, dtype=np.int64), ask, row, params, np.zeros(6))

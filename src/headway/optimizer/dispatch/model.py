@@ -54,6 +54,10 @@ class DispatchConfig:
     rebalance: bool = True
     rebalance_period_s: float = 60.0
     """Rebalancing runs within reoptimise at most once per period."""
+    neighbourhood_vehicles: int = 6
+    neighbourhood_time_s: float = 0.02
+    """Re-optimisation also re-plans this many neighbouring vehicles at a time with the
+    dial-a-ride solver, for at most this long each (0 vehicles: relocation only)."""
     pooling: bool = True
     """False: each ride goes to the nearest idle vehicle, alone (the baseline)."""
     max_stops: int = 24

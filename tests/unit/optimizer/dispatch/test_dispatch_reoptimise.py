@@ -7,6 +7,7 @@ import numpy as np
 
 from headway.optimizer.dispatch import (
     DispatchConfig,
+    DispatchEngine,
     Offer,
     RideRequest,
     VehicleSnapshot,
@@ -74,3 +75,53 @@ def test_reoptimising_never_breaks_a_promise_nor_raises_the_cost(
             assert view.pickup_eta_s is not None
             assert view.pickup_eta_s <= window[1] + 1e-6
     assert moved > 0, "the late vehicles should have taken over some rides"
+
+
+def crossed(make_engine: EngineFactory, neighbourhood: int) -> DispatchEngine:
+    """Two one-seat vehicles at either end of a street, each given the rider waiting at
+    the other end: no single ride can move (the other vehicle is busy), a swap can."""
+    config = DispatchConfig(
+        max_wait_s=400.0,
+        rebalance=False,
+        charge_below_soc=0.0,
+        neighbourhood_vehicles=neighbourhood,
+    )
+    engine = make_engine(config)
+    engine.set_vehicle(VehicleSnapshot("A", node(0, 0), 0.0, 1, 0.9))
+    first = engine.offer(RideRequest("r1", node(6, 0), node(6, 4), 0.0), 0.0)
+    assert isinstance(first, Offer)
+    assert first.vehicle_id == "A"
+    engine.accept("r1", 0.0)
+    engine.set_vehicle(VehicleSnapshot("B", node(7, 0), 0.0, 1, 0.9))
+    second = engine.offer(RideRequest("r2", node(1, 0), node(1, 4), 0.0), 0.0)
+    assert isinstance(second, Offer)
+    assert second.vehicle_id == "B"
+    engine.accept("r2", 0.0)
+    return engine
+
+
+def test_relocation_alone_cannot_untangle_crossed_rides(make_engine: EngineFactory) -> None:
+    engine = crossed(make_engine, neighbourhood=0)
+    assert engine.reoptimise(1.0, budget_s=0.2) == frozenset()
+    assert engine.ride("r1").vehicle_id == "A"
+
+
+def test_the_solver_swaps_crossed_rides_within_their_promises(
+    make_engine: EngineFactory,
+) -> None:
+    engine = crossed(make_engine, neighbourhood=2)
+    windows = {r: engine.ride(r).pickup_window for r in ("r1", "r2")}
+    before = engine.plan_cost()
+    changed = engine.reoptimise(1.0, budget_s=10.0)
+    assert changed == frozenset({"A", "B"})
+    assert engine.ride("r1").vehicle_id == "B"
+    assert engine.ride("r2").vehicle_id == "A"
+    assert engine.plan_cost() < before
+    rides = {"r1": (1, 200.0 + 600.0), "r2": (1, 200.0 + 600.0)}
+    check_plan(engine, "A", node(0, 0), 0.0, 1, {}, rides)
+    check_plan(engine, "B", node(7, 0), 0.0, 1, {}, rides)
+    for ride_id, window in windows.items():
+        view = engine.ride(ride_id)
+        assert view.pickup_window == window
+        assert view.pickup_eta_s is not None
+        assert view.pickup_eta_s <= window[1]
