@@ -4,7 +4,10 @@ MQTT round trip measured in the same run.
 1,000 simulated shuttles run in a process of their own (vehicles are machines of their
 own) and connect to the broker: the embedded amqtt (default) or the stack's Mosquitto
 (``--broker stack``, after ``scripts/stack up``). This process runs the platform's
-bridge, event log, processor and commander. Commands arrive at a steady rate through
+bridge, event log, processor and commander. With ``--broker stack`` the command
+records are in the stack's PostgreSQL (a schema of this run's own) and the work queue
+is a Redis Stream, as in ``headway run commander``; the event log and the live state
+stay in memory. Commands arrive at a steady rate through
 the command service (drive to a nearby stop, pause, resume, hold at the next stop,
 round robin over the fleet); each one's latency is read from its record, accepted →
 acknowledged: queue, store, translation, MQTT to the vehicle, and the vehicle's state
@@ -36,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 import numpy as np
@@ -44,6 +48,9 @@ from gmqtt.mqtt.constants import MQTTv311
 
 from headway.adapters.gmqtt_link import GmqttSubscriber
 from headway.adapters.gmqtt_publisher import GmqttCommandLink
+from headway.adapters.postgres.commands import PostgresCommandStore
+from headway.adapters.postgres.migrate import upgrade
+from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.bootstrap import build_embedded
 from headway.config import Settings
 from headway.contracts import vda5050
@@ -53,7 +60,8 @@ from headway.entrypoints.runtime import settle_heap
 from headway.network.cch_router import CCHRouter
 from headway.network.graph import RoadNetwork
 from headway.services.commands.commander import Commander, CommanderConfig
-from headway.services.commands.service import CommandRequest
+from headway.services.commands.service import CommandRequest, CommandService
+from headway.services.ports import CommandQueue, CommandStore
 from headway.sim.vehicle import serial_number
 from headway.streaming.vda_ingest import SUBSCRIPTIONS
 
@@ -135,13 +143,32 @@ class Broker:
     login: tuple[str, str] | None = None
 
 
-def stack_broker() -> Broker:
-    """The stack's Mosquitto (``scripts/stack up`` first), with the platform's login."""
+def stack_env() -> dict[str, str]:
+    """The stack's settings (``scripts/stack up`` first)."""
     script = Path(__file__).resolve().parents[1] / "scripts" / "stack"
     out = subprocess.run(
         [str(script), "env", "--json"], capture_output=True, text=True, check=True, timeout=60
     )
-    env = json.loads(out.stdout)
+    env: dict[str, str] = json.loads(out.stdout)
+    return env
+
+
+def own_schema(database_url: str) -> str:
+    """A fresh schema in the stack's database, migrated: its URL (PostGIS stays in
+    ``public``, searched second). Each run's records stay apart from everyone else's."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in database_url else "?"
+    url = f"{database_url}{separator}options={quote(f'-csearch_path={schema},public')}"
+    upgrade(url)
+    return url
+
+
+def stack_broker(env: dict[str, str]) -> Broker:
+    """The stack's Mosquitto, with the platform's login."""
     return Broker(
         "mosquitto (stack)",
         env["mqtt_host"],
@@ -157,7 +184,22 @@ class Platform:
     def __init__(self, network: RoadNetwork, stack: bool) -> None:
         settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="headway-bench-")))
         self.embedded = build_embedded(settings, network)
-        self.stack = stack_broker() if stack else None
+        env = stack_env() if stack else {}
+        self.stack = stack_broker(env) if stack else None
+        p = self.embedded
+        self.command_store: CommandStore = p.command_store
+        self.command_queue: CommandQueue = p.command_queue
+        self.commands: CommandService = p.commands
+        self._pg: PostgresCommandStore | None = None
+        if stack:
+            self._pg = PostgresCommandStore(own_schema(env["database_url"]), max_size=8)
+            self.command_store = self._pg
+            self.command_queue = RedisCommandQueue(
+                env["redis_url"], prefix=f"bench-{uuid.uuid4().hex[:8]}:"
+            )
+            self.commands = CommandService(
+                self.command_store, self.command_queue, p.live, p.registry, p.translator, p.metrics
+            )
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriber: GmqttSubscriber | None = None
@@ -180,6 +222,8 @@ class Platform:
             return
         p, login = self.embedded, self.stack.login
         assert login is not None
+        assert self._pg is not None
+        await self._pg.open()
         self._subscriber = GmqttSubscriber(
             self.stack.host,
             self.stack.port,
@@ -195,8 +239,8 @@ class Platform:
         )
         await self._link.start()
         self.commander = Commander(
-            p.command_store,
-            p.command_queue,
+            self.command_store,
+            self.command_queue,
             self._link,
             p.log,
             p.live,
@@ -217,6 +261,9 @@ class Platform:
             await self._link.stop()
         if self._subscriber is not None:
             await self._subscriber.stop()
+        await self.command_queue.close()
+        if self._pg is not None:
+            await self._pg.close()
         await self.embedded.records.close()
 
 
@@ -299,7 +346,7 @@ async def run(
             else:
                 params = CommandParams()
             request = CommandRequest(STEPS[step], params)
-            command, _ = await platform.commands.submit(serial, request, "bench")
+            command, _ = await parts.commands.submit(serial, request, "bench")
             ids.append(command.id)
             if k % RAW_EVERY == 0:
                 # The baseline, under the same load: a bare round trip to another vehicle.
@@ -309,7 +356,7 @@ async def run(
         elapsed = time.monotonic() - t0
         deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline:
-            records = [await platform.command_store.get(i) for i in ids]
+            records = [await parts.command_store.get(i) for i in ids]
             if all(r is not None and r.at(CommandStatus.ACKNOWLEDGED) for r in records):
                 break
             await asyncio.sleep(0.2)
@@ -340,6 +387,8 @@ async def run(
     p99 = _pct(every, 99)
     return {
         "broker": broker.name,
+        "records": "postgresql" if stack else "memory",
+        "queue": "redis stream" if stack else "memory",
         "vehicles": vehicles,
         "rate_per_s": rate,
         "commands": len(ids),
@@ -405,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         "--broker",
         choices=("embedded", "stack"),
         default="embedded",
-        help="stack: the stack's Mosquitto (scripts/stack up) instead of the embedded amqtt",
+        help="stack: the stack's Mosquitto, PostgreSQL and Redis (scripts/stack up) for the "
+        "link, the command records and the queue, instead of amqtt and memory",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
