@@ -37,3 +37,35 @@ export function installProbe(probe: HeadwayProbe): HeadwayProbe {
 export function removeProbe(): void {
   delete window.__headway;
 }
+
+/** `window.__headwayRide`: what the passenger page shows, for end-to-end tests. */
+export interface RideProbe {
+  /** The map has loaded and the road network is drawn. */
+  mapLoaded: boolean;
+  /** The ride on screen and its status, as last polled. */
+  rideId: string | null;
+  status: string | null;
+  /** Ride polls answered since the page opened. */
+  polls: number;
+  /** Where a point is drawn, in page pixels. */
+  pagePoint(lon: number, lat: number): { x: number; y: number } | null;
+  /** Stops drawn inside the map's visible area, with their page pixels. */
+  visibleStops(): { id: string; name: string; lat: number; lon: number; x: number; y: number }[];
+  /** Shuttles drawn in the map's current view. */
+  renderedShuttles(): number;
+}
+
+declare global {
+  interface Window {
+    __headwayRide?: RideProbe;
+  }
+}
+
+export function installRideProbe(probe: RideProbe): RideProbe {
+  window.__headwayRide = probe;
+  return probe;
+}
+
+export function removeRideProbe(): void {
+  delete window.__headwayRide;
+}

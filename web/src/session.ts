@@ -1,6 +1,6 @@
 import { ref } from "vue";
 
-/** The signed-in operator, kept per browser tab (sessionStorage), never in localStorage. */
+/** The signed-in user (operator or passenger), kept per browser tab (sessionStorage), never in localStorage. */
 export interface Session {
   token: string;
   role: string;
@@ -41,4 +41,9 @@ export function signOut(reason: string | null = null): void {
   sessionStorage.removeItem(KEY);
   signOutReason.value = reason;
   session.value = null;
+}
+
+/** Operators and admins may also ride; only they may watch the fleet. */
+export function canOperate(s: Session): boolean {
+  return s.role === "operator" || s.role === "admin";
 }

@@ -3,6 +3,9 @@ import type {
   CommandRecord,
   CommandRequest,
   NetworkCollection,
+  Ride,
+  RidePage,
+  RideRequest,
   TokenResponse,
   Track,
   VehicleDetail,
@@ -26,10 +29,25 @@ export class ApiError extends Error {
   }
 }
 
-/** Reads FastAPI's `{"detail": ...}` and problem+json's `detail`/`title`. */
+interface FieldError {
+  loc?: (string | number)[];
+  msg?: string;
+}
+
+/** "password: String should have at least 10 characters", from a validation error. */
+function fieldMessage(e: FieldError): string {
+  const field = e.loc?.filter((p) => p !== "body").join(".");
+  const msg = e.msg ?? JSON.stringify(e);
+  return field ? `${field}: ${msg}` : msg;
+}
+
+/** Reads FastAPI's `{"detail": ...}` and problem+json's `detail`/`title`/`errors`. */
 async function errorMessage(res: Response): Promise<string> {
   try {
-    const body = (await res.json()) as { detail?: unknown; title?: unknown };
+    const body = (await res.json()) as { detail?: unknown; title?: unknown; errors?: unknown };
+    if (Array.isArray(body.errors) && body.errors.length) {
+      return (body.errors as FieldError[]).map(fieldMessage).join("; ");
+    }
     if (typeof body.detail === "string") return body.detail;
     if (Array.isArray(body.detail)) {
       return body.detail
@@ -65,6 +83,15 @@ export function login(username: string, password: string): Promise<TokenResponse
     method: "POST",
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ username, password, grant_type: "password" }),
+  });
+}
+
+/** Create a passenger account; the answer signs the new passenger in. */
+export function signUp(username: string, password: string): Promise<TokenResponse> {
+  return request<TokenResponse>("/auth/passengers", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ username, password }),
   });
 }
 
@@ -127,4 +154,39 @@ export function listCommands(token: string, vehicleId: string, limit = 6): Promi
 export function liveUrl(token: string): string {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   return `${scheme}://${location.host}${API_BASE}/live?token=${encodeURIComponent(token)}`;
+}
+
+function postJson(token: string, body: unknown): RequestInit {
+  return {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${token}`,
+      Accept: "application/json",
+      "Content-Type": "application/json",
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  };
+}
+
+/** Ask for a ride: the answer is an offer (status "offered") or a refusal with its reason. */
+export function requestRide(token: string, body: RideRequest): Promise<Ride> {
+  return request<Ride>("/rides", postJson(token, body));
+}
+
+export type RideAction = "accept" | "decline" | "cancel";
+
+/** 409 when the ride's status no longer allows the action (e.g. the offer expired). */
+export function rideAction(token: string, id: string, action: RideAction): Promise<Ride> {
+  return request<Ride>(`/rides/${encodeURIComponent(id)}/${action}`, postJson(token, undefined));
+}
+
+export function fetchRide(token: string, id: string): Promise<Ride> {
+  return request<Ride>(`/rides/${encodeURIComponent(id)}`, authed(token));
+}
+
+/** The caller's rides, newest first; pass the page's `next_before` for older ones. */
+export function listRides(token: string, before = "", limit = 20): Promise<RidePage> {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (before) query.set("before", before);
+  return request<RidePage>(`/rides?${query}`, authed(token));
 }

@@ -159,3 +159,78 @@ export type CommandRequest =
   | { kind: "cancel" }
   | { kind: "return_to_depot" }
   | { kind: "charge"; target_pct?: number };
+
+/** On-demand rides (`/rides`), as the passenger app reads them. Times are ISO 8601. */
+export type RideStatus =
+  | "offered"
+  | "refused"
+  | "declined"
+  | "expired"
+  | "accepted"
+  | "assigned"
+  | "picked_up"
+  | "completed"
+  | "cancelled";
+
+export type RefusalReason =
+  | "outside_service_area"
+  | "unroutable"
+  | "capacity"
+  | "no_vehicle_in_range"
+  | "no_feasible_insertion"
+  | "too_late";
+
+export interface LatLon {
+  lat: number;
+  lon: number;
+}
+
+/** One end of a ride: the point asked for, and the stop the service chose to meet at. */
+export interface RidePlace extends LatLon {
+  /** Empty when no stop is within walking distance (the ride was refused). */
+  stop_id: string;
+  stop_name: string;
+  walk_m: number;
+}
+
+export interface RideVehicle {
+  id: string;
+  lat: number | null;
+  lon: number | null;
+  heading_deg: number | null;
+  /** Seconds until the vehicle reaches this ride's next stop. */
+  eta_s: number | null;
+}
+
+export interface Ride {
+  id: string;
+  status: RideStatus;
+  seats: number;
+  pickup: RidePlace;
+  dropoff: RidePlace;
+  earliest_pickup: string;
+  pickup_window: { start: string; end: string } | null;
+  pickup_eta: string | null;
+  dropoff_eta: string | null;
+  latest_dropoff: string | null;
+  offer_expires_at: string | null;
+  picked_up_at: string | null;
+  completed_at: string | null;
+  vehicle: RideVehicle | null;
+  reason: RefusalReason | string | null;
+  message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RidePage {
+  items: Ride[];
+  next_before: string | null;
+}
+
+export interface RideRequest {
+  origin: LatLon;
+  destination: LatLon;
+  seats: number;
+  earliest_pickup?: string;
+}
