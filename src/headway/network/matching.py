@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from headway.network.along_track import refine_path
 from headway.network.graph import RoadNetwork
+from headway.network.tracking import Tracker, TrackParams
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -78,6 +79,12 @@ class MatchParams:
     (not the straight-line distance between two noisy fixes), on this scale."""
     speed_sigma_mps: float = 1.0
     """Noise of a reported speed as a measure of the speed along the road (smoothing)."""
+    track_accel_noise: float = 4.0
+    """OnlineMatcher filters the fixes in time before matching them (tracking.py); this
+    is how fast the vehicle's velocity may change (m^2/s^3). 0 turns the filter off."""
+    tracked_sigma_m: float = 12.0
+    """The emission's sigma for filtered positions: less noisy than a fix, but late
+    round corners."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +224,21 @@ class OnlineMatcher:
         self._history: list[_Step] = []
         self._keep = keep
         self._placed: tuple[int, float, float] | None = None  # edge, offset, ts
+        self._tracker = (
+            Tracker(
+                TrackParams(
+                    accel_noise=self.params.track_accel_noise,
+                    fix_sigma_m=self.params.gps_sigma_m,
+                    velocity_sigma_mps=self.params.speed_sigma_mps,
+                    reset_after_s=self.params.reset_after_s,
+                )
+            )
+            if self.params.track_accel_noise > 0
+            else None
+        )
+        self._sigma_m = (
+            self.params.gps_sigma_m if self._tracker is None else self.params.tracked_sigma_m
+        )
 
     def reset(self) -> None:
         self._edges, self._offsets, self._scores = [], [], []
@@ -224,6 +246,8 @@ class OnlineMatcher:
         self._last_speed = None
         self._history = []
         self._placed = None
+        if self._tracker is not None:
+            self._tracker.reset()
 
     def _stays(
         self, x: float, y: float, ts: float | None, heading: tuple[float, float] | None
@@ -264,6 +288,14 @@ class OnlineMatcher:
             and (speed_mps is None or speed_mps >= p.heading_min_speed_mps)
         ):
             facing = (math.cos(heading_rad), math.sin(heading_rad))
+        fix = (x, y)
+        if self._tracker is not None:
+            velocity = None
+            if facing is not None and speed_mps is not None:
+                velocity = (speed_mps * facing[0], speed_mps * facing[1])
+            elif speed_mps is not None and speed_mps < p.heading_min_speed_mps:
+                velocity = (0.0, 0.0)
+            x, y = self._tracker.update(x, y, ts, velocity)
         stayed = self._stays(x, y, ts, facing)
         if stayed is not None:
             self._last_speed = None  # the next model step spans fixes it did not see
@@ -275,7 +307,7 @@ class OnlineMatcher:
             return None
         m = p.max_candidates
         edges, offsets, dists = edges[:m], offsets[:m], dists[:m]
-        log_emission = -0.5 * (dists / p.gps_sigma_m) ** 2
+        log_emission = -0.5 * (dists / self._sigma_m) ** 2
         if facing is not None:
             agree = np.cos(headings[:m]) * facing[0] + np.sin(headings[:m]) * facing[1]
             log_emission += p.heading_kappa * (agree - 1.0)
@@ -315,7 +347,7 @@ class OnlineMatcher:
         self._last = (x, y, ts if ts is not None else (last[2] if last else 0.0))
         self._last_speed = speed_mps
         best = self._scores.index(0.0)
-        self._history.append(_Step(cand_edges, cand_offsets, back, best, self._last[2], x, y))
+        self._history.append(_Step(cand_edges, cand_offsets, back, best, self._last[2], *fix))
         if len(self._history) > self._keep:
             del self._history[0]
         self._placed = (cand_edges[best], cand_offsets[best], self._last[2])
@@ -523,7 +555,9 @@ def match_trace(
         model = replace(p, gps_sigma_m=sigma)
     if not online:
         # The path needs a model step for every fix; cost matters less than accuracy.
-        model = replace(model, stay_m=0.0, max_candidates=p.offline_candidates)
+        model = replace(
+            model, stay_m=0.0, max_candidates=p.offline_candidates, track_accel_noise=0.0
+        )
     n = len(pts)
     heading_of = [None] * n if headings is None else np.asarray(headings, float).tolist()
     speed_of = [None] * n if speeds is None else np.asarray(speeds, float).tolist()
