@@ -2,16 +2,21 @@
 
 A hidden Markov model in the manner of Newson and Krumm (2009): the hidden state is a
 point on an edge near the fix; a candidate is likelier the closer it is to the fix
-(Gaussian, `gps_sigma_m`), and a move between candidates of consecutive fixes is
-likelier the closer its driving distance is to the straight-line distance between the
-fixes (exponential, `beta_m`). The driving distance follows the edges' direction, so the
-two carriageways of a street are told apart by the way the vehicle moves along them.
+(Gaussian, `gps_sigma_m`) and, when the vehicle reports a heading, the better its road
+runs that way (von Mises, `heading_kappa`); a move between candidates of consecutive
+fixes is likelier the closer its driving distance is to the distance expected (reported
+speed times time, else the straight-line distance between the fixes; exponential). The
+driving distance follows the edges' direction, so the two carriageways of a street are
+told apart by the way the vehicle moves along them.
 
 `OnlineMatcher` runs the forward (filtering) pass one fix at a time and reports the
 likeliest candidate of the newest fix: what a live system can know without waiting for
-later fixes. It holds only the last fix's candidates and scores, so one per vehicle is
-cheap. A fix with no road within `search_radius_m` is skipped (an outlier or a tunnel
-exit); a fix that no candidate of the previous one can reach plausibly, or that comes
+later fixes. It matches each fix after filtering it in time (tracking.py). It holds only
+the last fix's candidates and scores, so one per vehicle is cheap. `match_trace` matches
+a whole trace offline and refines the path along the track (along_track.py).
+
+A fix with no road within `search_radius_m` is skipped (an outlier or a tunnel exit); a
+fix that no candidate of the previous one can reach plausibly, or that comes
 after a gap longer than `reset_after_s`, starts the model afresh. `FleetMatcher` keeps
 one matcher per vehicle for the stream processor.
 
