@@ -45,6 +45,8 @@ from headway.optimizer.dispatch import (
 from headway.optimizer.dispatch.scenario import HOUR, day_share, generate_requests
 from headway.optimizer.dispatch.simulation import Outcome, Simulation
 
+DEFAULTS = DispatchConfig()
+
 
 def fleet(n: int, stop_nodes: list[int], seed: int) -> list[VehicleSnapshot]:
     rng = np.random.default_rng(seed)
@@ -121,6 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reoptimise-budget", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--wait-weight", type=float, default=DEFAULTS.wait_weight)
+    parser.add_argument("--ride-weight", type=float, default=DEFAULTS.ride_weight)
+    parser.add_argument("--no-rebalancing", action="store_true")
+    parser.add_argument(
+        "--neighbourhood",
+        type=int,
+        default=DEFAULTS.neighbourhood_vehicles,
+        help="vehicles re-planned together by the solver (0: relocation only)",
+    )
     args = parser.parse_args(argv)
     first, last = (float(h) for h in args.hours.split("-"))
     args.start_s, args.end_s = first * HOUR, last * HOUR
@@ -136,7 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.vehicles} vehicles",
         file=sys.stderr,
     )
-    pooled_config = DispatchConfig()
+    pooled_config = DispatchConfig(
+        wait_weight=args.wait_weight,
+        ride_weight=args.ride_weight,
+        rebalance=not args.no_rebalancing,
+        neighbourhood_vehicles=args.neighbourhood,
+    )
     pooled, pooled_wall = run("pooled", pooled_config, args, requests, network)
     result: dict[str, Any] = {
         "benchmark": "dispatch",
@@ -146,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         "daily_requests": args.daily_requests,
         "requests": len(requests),
         "noise": args.noise,
+        "config": {
+            "wait_weight": args.wait_weight,
+            "ride_weight": args.ride_weight,
+            "rebalancing": not args.no_rebalancing,
+            "neighbourhood_vehicles": args.neighbourhood,
+            "reoptimise_every_s": args.reoptimise_every,
+            "reoptimise_budget_s": args.reoptimise_budget,
+        },
         "pooled": summary(pooled, pooled_config),
     }
     if not args.no_baseline:

@@ -24,7 +24,7 @@ class Plans:
         self.travel = travel
         self.network = network
         self.config = c = config
-        self.params = Params(c.dwell_s, c.wait_weight, c.ride_weight)
+        self.params = Params(float(c.dwell_s), float(c.wait_weight), float(c.ride_weight))
         top = c.top_speed_mps or float(network.edge_speed_mps.max())
         self.soc_per_drive_s = c.energy_kwh_per_km * top / 1000.0 / c.battery_kwh
         """State of charge used per second of driving, at the top speed (an upper bound)."""
@@ -68,15 +68,15 @@ class Plans:
     def ask(self, ride: Ride) -> Ask:
         """The ride as the insertion kernel reads it, with its four travel-time rows."""
         q = ride.request
-        return Ask(
-            pick=q.origin,
-            drop=q.destination,
-            early=ride.window[0],
-            late=ride.window[1],
-            ref=q.earliest_pickup_s,
-            max_ride=ride.max_ride_s,
-            seats=q.seats,
-            direct=ride.direct_s,
+        return Ask(  # one type for every field, or the kernel is compiled again
+            pick=int(q.origin),
+            drop=int(q.destination),
+            early=float(ride.window[0]),
+            late=float(ride.window[1]),
+            ref=float(q.earliest_pickup_s),
+            max_ride=float(ride.max_ride_s),
+            seats=int(q.seats),
+            direct=float(ride.direct_s),
             to_pick=self.travel.to_node(q.origin),
             from_pick=self.travel.from_node(q.origin),
             to_drop=self.travel.to_node(q.destination),
