@@ -12,6 +12,7 @@ whatever the system does. Measured in the same run:
 Last line: one JSON object.
 
     python bench/ingest_stack.py [--rate 5000] [--duration 60] [--vehicles 5000]
+                                 [--processors 2] [--warmup 10]
 """
 
 from __future__ import annotations
@@ -124,7 +125,12 @@ def generate(
     for client in clients:
         client.loop_stop()
         client.disconnect()
-    result.update(published=published, acked=acked[0], seconds=time.monotonic() - start)
+    result.update(
+        published=published,
+        acked=acked[0],
+        seconds=time.monotonic() - start,
+        cpu_s=time.process_time(),
+    )
 
 
 def run_generator(
@@ -163,6 +169,7 @@ async def baseline(
     sub.disconnect()
     ms = np.array(delays) * 1000
     return {
+        "load_average": load_average(),
         "events_per_s": round(len(delays) / duration, 1),
         "received": len(delays),
         "published": result["published"],
@@ -185,6 +192,8 @@ def start(process: str, env: dict[str, str], prefix: str, n: int) -> subprocess.
         HEADWAY_MQTT_PASSWORD=env["mqtt_password"],
         HEADWAY_INSTANCE=f"{prefix}-{process}-{n}",
         HEADWAY_OFFLINE_AFTER_S="3600",
+        # Only this bench's vehicles: the broker may be carrying other traffic.
+        HEADWAY_BRIDGE_MANUFACTURER=MANUFACTURER,
     )
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"{prefix}-{process}-{n}.log"
     with logs.open("wb") as out:
@@ -194,6 +203,20 @@ def start(process: str, env: dict[str, str], prefix: str, n: int) -> subprocess.
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+async def wait_ready(
+    prefix: str, children: dict[str, subprocess.Popen[bytes]], timeout_s: float = 180.0
+) -> None:
+    """Each process logs one line naming itself once it is connected and subscribed."""
+    deadline = time.monotonic() + timeout_s
+    for name, child in children.items():
+        role, n = name.split("-")[0], name.split("-")[-1] if "-" in name else "1"
+        logs = Path(os.environ.get("TMPDIR", "/tmp")) / f"{prefix}-{role}-{n}.log"
+        while f"{role} {prefix}-{role}-{n}:" not in logs.read_text(errors="replace"):
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start; see {logs}")
+            await asyncio.sleep(0.5)
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
@@ -220,25 +243,48 @@ def service_pids() -> dict[str, int]:
     return pids
 
 
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU of every PostgreSQL process (the server forks one per connection)."""
+    out = {}
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] in ("postgres", "postmaster"):
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            out[proc.pid] = times.user + times.system
+    return out
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 async def pipeline(
-    env: dict[str, str], serials: list[str], rate: float, duration: float
+    env: dict[str, str],
+    serials: list[str],
+    rate: float,
+    duration: float,
+    processors: int,
+    warmup: float,
 ) -> dict[str, Any]:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
     upgrade(env["database_url"])
     registry = PostgresVehicleRegistry(env["database_url"])
-    children = {
-        "bridge": start("bridge", env, prefix, 1),
-        "processor-1": start("processor", env, prefix, 1),
-        "processor-2": start("processor", env, prefix, 2),
-    }
-    await asyncio.sleep(1)
     registry.register_many([(MANUFACTURER, s) for s in serials])
-    await asyncio.sleep(7)  # processes connect, consumers join the group
+    children = {"bridge": start("bridge", env, prefix, 1)}
+    for n in range(1, processors + 1):
+        children[f"processor-{n}"] = start("processor", env, prefix, n)
+    # Publish only once every process is up: a message published before the bridge
+    # subscribed goes to nobody (on a loaded machine start-up took over 30 s).
+    await wait_ready(prefix, children)
+    await asyncio.sleep(3)  # the processors join their consumer group
     redis = aioredis.from_url(env["redis_url"])
     pubsub = redis.pubsub()
     await pubsub.subscribe(f"{prefix}:changes")
     delays: list[float] = []
     last_version = [0]
+    measure_from = [float("inf")]  # wall clock: latencies count once the warm-up is over
 
     async def watch() -> None:
         async for message in pubsub.listen():
@@ -257,15 +303,22 @@ async def pipeline(
                     pipe.hget(f"{prefix}:v:{vehicle_id.decode()}", "s")
                 blobs = await pipe.execute()
             now = time.time()
-            delays.extend(now - decode_state(b).ts for b in blobs if b)
+            if now >= measure_from[0]:
+                delays.extend(now - decode_state(b).ts for b in blobs if b)
 
     watcher = asyncio.create_task(watch())
     pids = {name: p.pid for name, p in children.items()} | service_pids()
-    cpu0, t0 = cpu_seconds(pids), time.monotonic()
-    proc, result = run_generator(env, serials, rate, duration)
+    cpu0, pg0, t0 = cpu_seconds(pids), postgres_cpu_seconds(), time.monotonic()
+    load_before = load_average()
+    measure_from[0] = time.time() + warmup
+    proc, result = run_generator(env, serials, rate, warmup + duration)
     await asyncio.to_thread(proc.join)
     elapsed = time.monotonic() - t0
-    cpu1 = cpu_seconds(pids)
+    cpu1, pg1 = cpu_seconds(pids), postgres_cpu_seconds()
+    load_after = load_average()
+    share = {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in pids}
+    share["postgres"] = round(sum(t - pg0.get(pid, 0.0) for pid, t in pg1.items()) / elapsed, 2)
+    share["generator"] = round(float(result["cpu_s"]) / elapsed, 2)
 
     def stored() -> int:
         with psycopg.connect(env["database_url"]) as conn:
@@ -292,10 +345,12 @@ async def pipeline(
         "acked": acked,
         "in_history": count,
         "lost": acked - count,
-        "events_per_s": round(acked / duration, 1),
+        "events_per_s": round(acked / (warmup + duration), 1),
+        "latency_samples": len(delays),
         "p50_publish_to_visible_ms": round(float(np.percentile(ms, 50)), 1),
         "p99_publish_to_visible_ms": round(float(np.percentile(ms, 99)), 1),
-        "cpu_core_share": {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in pids},
+        "cpu_core_share": share,
+        "load_average_before_after": [load_before, load_after],
     }
 
 
@@ -304,13 +359,21 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=5000.0)
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--vehicles", type=int, default=5000)
+    parser.add_argument("--processors", type=int, default=2)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10.0,
+        help="seconds of load before latencies count (every vehicle's first message "
+        "costs a state read and a fresh map matcher); loss counts them all",
+    )
     args = parser.parse_args()
     env = stack_env()
     run = uuid.uuid4().hex[:4]
     serials = [f"b{run}-{i:05d}" for i in range(args.vehicles)]
     base = await baseline(env, serials, args.rate, min(args.duration, 20.0))
     print(f"baseline {json.dumps(base)}", file=sys.stderr)
-    result = await pipeline(env, serials, args.rate, args.duration)
+    result = await pipeline(env, serials, args.rate, args.duration, args.processors, args.warmup)
     print(f"pipeline {json.dumps(result)}", file=sys.stderr)
     print(
         json.dumps(
@@ -319,6 +382,8 @@ async def main() -> None:
                 "rate": args.rate,
                 "duration_s": args.duration,
                 "vehicles": args.vehicles,
+                "processors": args.processors,
+                "warmup_s": args.warmup,
                 "pipeline": result,
                 "baseline": base,
             }

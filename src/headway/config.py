@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     stack_mqtt_port: int = 51883
     mqtt_username: str = ""
     mqtt_password: SecretStr = SecretStr("")
+    bridge_manufacturer: str = "+"  # the stack bridge's topic filter: "+" (all) or one name
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000

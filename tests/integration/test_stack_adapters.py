@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from headway.adapters.kafka_event_log import KafkaEventLog
@@ -116,6 +118,30 @@ async def test_postgis_history_is_exactly_once_across_replays(
     points = await records.track(unique, since=now - 100_000, limit=1000)
     assert len(points) == 51
     assert [p.ts for p in points] == sorted(p.ts for p in points)
+
+
+async def test_postgis_history_text_rows_keep_their_key_and_fields(
+    records: PostgisRecords, unique: str, stack: Stack
+) -> None:
+    """History rows go in as COPY text: a row bound as a datetime parameter (as rows
+    were written before) has the same key, and awkward ids and missing segments
+    survive the text format."""
+    ts = time.time() + 0.1234567
+    odd = f"{unique}\\tab\there"
+    with psycopg.connect(stack.database_url) as conn:
+        conn.execute(
+            "INSERT INTO telemetry (vehicle_id, ts, received_at, geom, x, y, heading, speed, "
+            "battery, status, occupancy, segment) VALUES (%s, %s, %s, "
+            "'SRID=4326;POINT(16.37 48.2)', 0, 0, 0, 0, 50, 'idle', 0, NULL)",
+            (unique, datetime.fromtimestamp(ts, UTC), datetime.fromtimestamp(ts, UTC)),
+        )
+    await records.add_track_points([vehicle(unique, ts=ts), vehicle(odd, ts=ts, segment=None)])
+    assert len(await records.track(unique, since=ts - 1, limit=10)) == 1
+    [point] = await records.track(odd, since=ts - 1, limit=10)
+    assert point.ts == pytest.approx(ts, abs=1e-6)
+    with psycopg.connect(stack.database_url) as conn:
+        row = conn.execute("SELECT segment FROM telemetry WHERE vehicle_id = %s", (odd,)).fetchone()
+    assert row == (None,)
 
 
 async def test_postgis_alerts_upsert_and_clear(records: PostgisRecords, unique: str) -> None:

@@ -8,14 +8,20 @@ queued record to be acknowledged and raises if any was refused.
 
 Consumer: one group member; offsets are committed explicitly, only by ``commit``, which
 the processor calls after what a batch produced is stored. Blocking librdkafka calls
-run on one worker thread per consumer.
+run on one worker thread per consumer. ``poll`` returns as soon as one record is there,
+with whatever else has arrived (up to the limit): a batch is what came in while the
+last one was processed, so batches grow with the load rather than with a timer.
+Commits are sent without waiting for the broker's answer: they are made only after the
+batch is stored, so one that is lost in a crash only means a replay, which the stores
+ignore.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -65,24 +71,70 @@ class KafkaEventLog:
         )
         self._failures: list[str] = []
         self.delivered = 0
+        self.retried = 0
+        self.produced = 0
+        """Records produced so far; the n-th record produced has sequence number n."""
+        self.durable = 0
+        """Every record up to this sequence number is acknowledged by Kafka (or refused
+        for good, which ``flush`` reports)."""
+        self.on_durable: Callable[[int], None] | None = None
+        """Called with ``durable`` when it moves, from the thread serving delivery
+        reports (``produce``, ``serve``; ``flush`` serves them on a worker thread)."""
+        self._done: set[int] = set()
+        self._again: list[tuple[int, str, str, bytes]] = []
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-flush")
 
-    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+    def _on_delivery(
+        self, seq: int, topic: str, key: str, value: bytes, error: KafkaError | None, _: Message
+    ) -> None:
         if error is not None:
-            self._failures.append(f"{message.topic()}[{message.key()!r}]: {error}")
+            if error.retriable() or error.code() == KafkaError._MSG_TIMED_OUT:
+                # Kafka away longer than message.timeout.ms: the record goes again, and
+                # everything after it waits (which is what holds the MQTT acks back).
+                self.retried += 1
+                log.warning(
+                    "kafka: record to %s not acknowledged (%s); sending again", topic, error
+                )
+                self._again.append((seq, topic, key, value))
+                return
+            self._failures.append(f"{topic}[{key!r}]: {error}")
+            log.error("kafka refused a record to %s for good: %s", topic, error)
         else:
             self.delivered += 1
+        if seq != self.durable + 1:
+            self._done.add(seq)
+            return
+        durable, done = seq, self._done
+        while durable + 1 in done:
+            durable += 1
+            done.remove(durable)
+        self.durable = durable
+        if self.on_durable is not None:
+            self.on_durable(durable)
 
-    def produce(self, topic: str, key: str, value: bytes) -> None:
+    def _send(self, seq: int, topic: str, key: str, value: bytes) -> None:
+        report = functools.partial(self._on_delivery, seq, topic, key, value)
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, on_delivery=self._on_delivery)
-                break
+                self._producer.produce(topic, value=value, key=key, on_delivery=report)
+                return
             except BufferError:
                 # The local buffer is full (Kafka away for long): wait for room rather
                 # than drop. This blocks the caller, which is the backpressure.
                 self._producer.poll(0.1)
+
+    def produce(self, topic: str, key: str, value: bytes) -> None:
+        self.produced += 1
+        self._send(self.produced, topic, key, value)
+        self.serve()
+
+    def serve(self) -> None:
+        """Run the delivery reports that have come in (and send again what timed out)."""
         self._producer.poll(0)
+        while self._again:
+            again, self._again = self._again, []
+            for record in again:
+                self._send(*record)
 
     @property
     def pending(self) -> int:
@@ -144,18 +196,36 @@ class KafkaEventLog:
 
 class KafkaEventConsumer:
     def __init__(self, config: dict[str, Any], topics: list[str]) -> None:
-        self._consumer = Consumer(config)
+        self._consumer = Consumer({**config, "on_commit": self._on_commit})
         self._consumer.subscribe(topics)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-consumer")
         self._next: dict[tuple[str, int], int] = {}
+        self._sent: dict[tuple[str, int], int] = {}  # the newest commit asked for
+        self.commit_failures = 0
+
+    def _on_commit(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        if error is not None:
+            # Typically a rebalance took these partitions away: their new owner will
+            # re-read from the last commit, and the fold and history ignore what was
+            # already applied.
+            self.commit_failures += 1
+            log.warning("kafka commit refused (%s); records will be redelivered", error)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
+    def _take(self, max_records: int, timeout_s: float) -> list[Message]:
+        # consume(n, timeout) waits for n records or the timeout, whichever is first:
+        # at a steady rate below n it would always wait the full timeout.
+        first = self._consumer.poll(max(timeout_s, 0.001))
+        if first is None:
+            return []
+        if max_records <= 1:
+            return [first]
+        return [first, *self._consumer.consume(max_records - 1, 0)]
+
     async def poll(self, max_records: int, timeout_s: float) -> list[Record]:
-        messages: list[Message] = await self._call(
-            self._consumer.consume, max_records, max(timeout_s, 0.001)
-        )
+        messages: list[Message] = await self._call(self._take, max_records, timeout_s)
         records: list[Record] = []
         for message in messages:
             error = message.error()
@@ -180,18 +250,39 @@ class KafkaEventConsumer:
     async def commit(self) -> None:
         if not self._next:
             return
-        offsets = [TopicPartition(t, p, o) for (t, p), o in self._next.items()]
+        self._sent.update(self._next)
+        await self._send(self._next, wait=False)
         self._next = {}
+
+    async def _send(self, positions: dict[tuple[str, int], int], wait: bool) -> None:
+        if not positions:
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
+
+        def send() -> None:
+            if wait:
+                self._consumer.commit(offsets=offsets, asynchronous=False)
+            else:
+                self._consumer.commit(offsets=offsets, asynchronous=True)
+
         try:
-            await self._call(lambda: self._consumer.commit(offsets=offsets, asynchronous=False))
+            await self._call(send)
         except KafkaException as exc:
-            # Typically a rebalance took these partitions away: their new owner will
-            # re-read from the last commit, and the fold and history ignore what was
-            # already applied.
+            self.commit_failures += 1
             log.warning("kafka commit refused (%s); records will be redelivered", exc)
+
+    async def _settle(self) -> None:
+        """Make sure the commits sent without waiting are on the broker: again, waiting,
+        for the partitions this consumer still owns."""
+        sent, self._sent = self._sent, {}
+        if not sent:
+            return
+        owned = {(tp.topic, tp.partition) for tp in await self._call(self._consumer.assignment)}
+        await self._send({k: v for k, v in sent.items() if k in owned}, wait=True)
 
     async def rewind(self) -> None:
         self._next = {}
+        await self._settle()
 
         def seek_to_committed() -> None:
             assigned = self._consumer.assignment()
@@ -206,5 +297,6 @@ class KafkaEventConsumer:
         await self._call(seek_to_committed)
 
     async def close(self) -> None:
+        await self._settle()
         await self._call(self._consumer.close)
         self._pool.shutdown(wait=True)

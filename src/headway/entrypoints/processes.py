@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import socket
 from collections.abc import Awaitable, Callable, Coroutine
@@ -20,8 +21,8 @@ from typing import Any
 import redis.asyncio as aioredis
 import uvicorn
 
-from headway.adapters.gmqtt_link import GmqttSubscriber
 from headway.adapters.kafka_event_log import KafkaEventLog
+from headway.adapters.mqtt_ingest import MqttIngest
 from headway.adapters.postgres.commands import PostgresCommandStore
 from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.postgres.records import PostgisRecords
@@ -37,6 +38,7 @@ from headway.domain.users import Role
 from headway.entrypoints.api.app import create_app
 from headway.entrypoints.api.context import ApiContext
 from headway.entrypoints.commander import run_commander
+from headway.entrypoints.runtime import settle_heap
 from headway.network.geojson import network_geojson
 from headway.network.graph import RoadNetwork
 from headway.network.routing import DijkstraRouter
@@ -57,12 +59,22 @@ SHARE_GROUP = "headway-bridge"
 # taken yet, so a bridge under load or restarting does not drop telemetry.
 QOS = {"state": 1, "visualization": 1, "connection": 1, "factsheet": 1}
 REGISTRY_REFRESH_S = 5.0
-FLUSH_EVERY_S = 0.5
+SERVE_EVERY_S = 0.005
+REPORT_EVERY_S = 10.0
+BACKLOG_WARNING = 10_000
 REGISTRY_REFRESH_ROUNDS = 5  # the API's health watch runs once a second
 
 
 def instance_name(settings: Settings, role: str) -> str:
     return settings.instance or f"{role}-{socket.gethostname()}-{os.getpid()}"
+
+
+def share_group(settings: Settings) -> str:
+    """The MQTT shared subscription of the bridges that feed one set of topics: bridges
+    of another deployment (another topic prefix) on the same broker never take its
+    messages."""
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", settings.kafka_topic_prefix)
+    return prefix + SHARE_GROUP
 
 
 def topics(settings: Settings) -> tuple[str, str]:
@@ -114,18 +126,40 @@ async def run_bridge(settings: Settings, ready: Callable[[], None] | None = None
     dead = StackDeadLetters(events, redis, settings.redis_prefix, dead_topic)
     bridge = Bridge(events, registry, dead, metrics, topic=telemetry_topic)
     subscriptions = [
-        (f"$share/{SHARE_GROUP}/{vda5050.topic('+', '+', kind)}", QOS[kind])
+        (
+            f"$share/{share_group(settings)}/"
+            + vda5050.topic(settings.bridge_manufacturer, "+", kind),
+            QOS[kind],
+        )
         for kind in SUBSCRIPTIONS
     ]
-    subscriber = GmqttSubscriber(
+    # A named instance (HEADWAY_INSTANCE, as `headway up` sets) keeps its MQTT session
+    # across restarts, so what the broker handed over but Kafka had not acknowledged is
+    # delivered again; an unnamed one starts clean each time.
+    subscriber = MqttIngest(
         settings.mqtt_host,
         settings.stack_mqtt_port,
         subscriptions,
         bridge.on_message,
+        position=lambda: events.produced,
         client_id=name,
         username=settings.mqtt_username or None,
         password=settings.mqtt_password.get_secret_value() or None,
+        clean_session=not settings.instance,
     )
+    events.on_durable = subscriber.release
+
+    async def drain(timeout_s: float) -> None:
+        """Take no new messages, finish those already sent to this bridge, and wait
+        until Kafka holds all of them (so all are acknowledged before the session ends)."""
+        loop = asyncio.get_running_loop()
+        await subscriber.unsubscribe()
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline and (
+            events.durable < events.produced or loop.time() - subscriber.last_message_at < 0.5
+        ):
+            events.serve()
+            await asyncio.sleep(SERVE_EVERY_S)
 
     async def work(stop: asyncio.Event) -> None:
         await _ensure_topics(events, [telemetry_topic, dead_topic])
@@ -138,21 +172,33 @@ async def run_bridge(settings: Settings, ready: Callable[[], None] | None = None
             settings.kafka_bootstrap,
             telemetry_topic,
         )
+        settle_heap()
         if ready is not None:
             ready()
-        refreshed = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        refreshed = reported = loop.time()
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), FLUSH_EVERY_S)
-            try:
-                await events.flush(timeout_s=1.0)
-            except Exception as exc:  # Kafka away: records stay buffered, retried by librdkafka
-                log.warning("bridge: %s (buffered: %d)", exc, events.pending)
-            now = asyncio.get_running_loop().time()
+            # Delivery reports are also served on every produce; this catches the last
+            # ones of a burst, so acknowledgements never wait for the next message.
+            await asyncio.sleep(SERVE_EVERY_S)
+            if events.durable < events.produced:
+                events.serve()
+            now = loop.time()
+            if now - reported > REPORT_EVERY_S:
+                reported = now
+                waiting = events.produced - events.durable
+                if waiting > BACKLOG_WARNING:
+                    log.warning(
+                        "bridge: %d records waiting for Kafka (%d sent again); their MQTT "
+                        "acknowledgements wait with them",
+                        waiting,
+                        events.retried,
+                    )
             if now - refreshed > REGISTRY_REFRESH_S:
                 refreshed = now
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(registry.refresh)
+        await drain(timeout_s=30.0)
         await subscriber.stop()
         await events.flush(timeout_s=30.0)
         await redis.aclose()
@@ -190,6 +236,7 @@ async def run_processor(settings: Settings, ready: Callable[[], None] | None = N
     async def work(stop: asyncio.Event) -> None:
         await _ensure_topics(events, [telemetry_topic, dead_topic])
         log.info("processor %s: kafka %s -> redis + postgis", name, settings.kafka_bootstrap)
+        settle_heap()  # the road network and the matcher's graph stay for good
         if ready is not None:
             ready()
         publishing = asyncio.create_task(traffic.run(stop), name="traffic")

@@ -6,6 +6,11 @@ is filled from the live store on first sight of a vehicle, which is what lets an
 processor take over a partition after a crash. The offset is committed only after what
 a batch produced is stored, so a crash replays the batch, and the fold ignores what it
 already applied.
+
+Live state is written before history, so a batch is visible without waiting for
+PostgreSQL. A replay may therefore find live state ahead of history: every telemetry
+event read becomes a history row, including those the fold ignores as not newer than
+the state (``_replayed``), and history drops the rows it already holds.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -145,6 +151,10 @@ class Processor:
                 if result is None:
                     self.stats.ignored += 1
                     self._metrics.events_ignored.inc()
+                    if isinstance(event, Telemetry):
+                        replayed = self._replayed(event, place)
+                        if replayed is not None:
+                            history.append(replayed)
                     continue
                 self._accept(result, now, changed, alerts)
                 if isinstance(event, Telemetry):
@@ -156,7 +166,7 @@ class Processor:
                 swept = sweep(state, now, self._rules)
                 if swept is not None:
                     self._accept(swept, now, changed, alerts)
-        if changed:
+        if changed or history:
             try:
                 await self._store(history, list(changed.values()), alerts, applied_ts)
             except Exception:
@@ -178,15 +188,37 @@ class Processor:
         alerts: list[Alert],
         applied_ts: list[float],
     ) -> None:
-        """History first, then live state: a replay after a failure folds again from
-        the live state, so live must never be ahead of what history holds."""
-        await self._records.add_track_points(self._sampler.sample(history))
+        """Alert history, live state, then telemetry history; the caller commits after.
+
+        Alerts go to history first because a replay folds from live state and would not
+        raise again an alert that live state already holds. Telemetry history may lag
+        live state: a replay writes the rows again (``_replayed``), and duplicates are
+        dropped by the history store.
+        """
         if alerts:
             await self._records.add_alerts(alerts)
         await self._live.put_many(latest)
         if alerts:
             await self._live.put_alerts(alerts)
         self._observe(applied_ts, self._clock())
+        await self._records.add_track_points(self._sampler.sample(history))
+
+    def _replayed(self, event: Telemetry, place: Place | None) -> VehicleState | None:
+        """The history row of a telemetry event that is not newer than the vehicle's
+        state: after a crash or a store failure, live state may hold an event whose row
+        never reached history. Fields the event does not carry come from the newer
+        state. Late events are recorded the same way."""
+        prev = self._states.get(event.vehicle_id)
+        if prev is None or place is None or event.ts > prev.ts:
+            return None
+        again = fold(
+            replace(prev, ts=-math.inf),
+            event,
+            place,
+            self._rules,
+            self._capacity.get(event.vehicle_id),
+        )
+        return None if again is None else again.state
 
     def _forget(self) -> None:
         self._states.clear()

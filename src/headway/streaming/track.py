@@ -13,6 +13,9 @@ class TrackSampler:
         self._last: dict[str, tuple[float, VehicleStatus]] = {}
 
     def sample(self, states: Iterable[VehicleState]) -> list[VehicleState]:
+        """interval_s 0 keeps every state, late ones included (the stack's history)."""
+        if self._interval <= 0:
+            return list(states)
         kept: list[VehicleState] = []
         for state in states:
             last = self._last.get(state.id)

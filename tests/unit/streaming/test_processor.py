@@ -17,6 +17,7 @@ from headway.domain.vehicles import VehicleState
 from headway.network.city import CityParams, generate_city
 from headway.network.graph import RoadNetwork
 from headway.services.metrics import Metrics
+from headway.streaming.fold import FoldRules
 from headway.streaming.processor import Processor
 
 
@@ -70,6 +71,8 @@ async def test_store_outage_replays_the_batch_without_loss_or_duplicates(
         MemoryDeadLetters(),
         network,
         Metrics(),
+        # Not offline at t=1000: only the battery alerts are under test.
+        FoldRules(offline_after_s=10_000.0),
         track_interval_s=0.0,
         clock=lambda: 1000.0,
     )
@@ -94,6 +97,52 @@ async def test_store_outage_replays_the_batch_without_loss_or_duplicates(
         ("a", "low_battery"),
         ("b", "low_battery"),
     ]
+    await records.close()
+
+
+async def test_successor_finding_live_state_ahead_of_history_writes_the_missing_rows(
+    network: RoadNetwork, tmp_path: Path
+) -> None:
+    """Live state is written before history: a processor that dies between the two
+    leaves live state ahead, and whoever replays the batch must still record it."""
+    log = MemoryEventLog(partitions=1)
+    live = MemoryLiveState()
+    records = FlakyRecords(tmp_path / "h.sqlite")
+    rules = FoldRules(offline_after_s=10_000.0)
+
+    def processor() -> Processor:
+        return Processor(
+            log,
+            live,
+            records,
+            MemoryDeadLetters(),
+            network,
+            Metrics(),
+            rules,
+            track_interval_s=0.0,
+            clock=lambda: 1000.0,
+        )
+
+    for t in range(1, 5):
+        log.produce(TELEMETRY_TOPIC, "a", telemetry("a", float(t), 80.0, network))
+    records.failures = 1
+    with pytest.raises(ConnectionError):
+        await processor().step()
+    state = await live.get("a")
+    assert state is not None
+    assert state.ts == 4.0, "live state is written first"
+    successor = processor()
+    while await successor.step():
+        pass
+    points = await records.track("a", since=0, limit=100)
+    assert [p.ts for p in points] == [1.0, 2.0, 3.0, 4.0]
+    log.produce(TELEMETRY_TOPIC, "a", telemetry("a", 2.5, 80.0, network))
+    await successor.step()
+    points = await records.track("a", since=0, limit=100)
+    assert [p.ts for p in points] == [1.0, 2.0, 2.5, 3.0, 4.0], "a late fix is history too"
+    state = await live.get("a")
+    assert state is not None
+    assert state.ts == 4.0, "a late fix never moves live state back"
     await records.close()
 
 
