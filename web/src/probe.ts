@@ -53,6 +53,8 @@ export interface RideProbe {
   visibleStops(): { id: string; name: string; lat: number; lon: number; x: number; y: number }[];
   /** Shuttles drawn in the map's current view. */
   renderedShuttles(): number;
+  /** The map is panning, zooming or fitting: page points are not settled yet. */
+  moving(): boolean;
 }
 
 declare global {

@@ -19,12 +19,14 @@ export interface Plan {
   dropoff: PlanEnd | null;
   /** The end the next tap on the map sets. */
   active: End;
+  /** The end whose nearby stops are listed: the one last set or chosen. */
+  focus: End | null;
   seats: number;
   leaveInMin: number;
 }
 
 export function emptyPlan(): Plan {
-  return { pickup: null, dropoff: null, active: "pickup", seats: 1, leaveInMin: 0 };
+  return { pickup: null, dropoff: null, active: "pickup", focus: null, seats: 1, leaveInMin: 0 };
 }
 
 export type Nearby = Record<End, NearStop[]>;
