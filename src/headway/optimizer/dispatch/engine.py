@@ -153,6 +153,7 @@ class DispatchEngine:
             min(window[1], t_pick + c.window_after_s),
         )
         ride.expires_s = now_s + c.offer_ttl_s
+        plans.set_phase(ride, RidePhase.OFFERED)
         plans.write(vehicle)  # the promised window replaces the request's
         return Offer(
             ride_id=request.id,
@@ -170,7 +171,7 @@ class DispatchEngine:
         ride = self._ride(ride_id)
         if ride.phase != RidePhase.OFFERED:
             raise RideStateError(ride_id, ride.phase, "accept")
-        ride.phase = RidePhase.ACCEPTED
+        self._plans.set_phase(ride, RidePhase.ACCEPTED)
         ride.expires_s = math.inf
         return self.ride(ride_id)
 
@@ -180,7 +181,7 @@ class DispatchEngine:
         if ride.phase != RidePhase.OFFERED:
             raise RideStateError(ride_id, ride.phase, "decline")
         self._plans.unplan(ride)
-        ride.phase = RidePhase.DECLINED
+        self._plans.set_phase(ride, RidePhase.DECLINED)
 
     def cancel(self, ride_id: str, now_s: float) -> frozenset[str]:
         """Cancel an offered or booked ride before pickup; returns the vehicles whose
@@ -189,7 +190,7 @@ class DispatchEngine:
         if ride.phase not in OPEN_RIDES:
             raise RideStateError(ride_id, ride.phase, "cancel")
         changed = self._plans.unplan(ride)
-        ride.phase = RidePhase.CANCELLED
+        self._plans.set_phase(ride, RidePhase.CANCELLED)
         return changed
 
     def ride(self, ride_id: str) -> RideView:
@@ -216,6 +217,13 @@ class DispatchEngine:
             dropped_off_s=ride.dropped_off_s,
         )
 
+    def forget(self, ride_id: str) -> None:
+        """Drop a finished ride (completed, cancelled, declined, expired) from memory."""
+        ride = self._ride(ride_id)
+        if ride.phase in (*OPEN_RIDES, RidePhase.PICKED_UP):
+            raise RideStateError(ride_id, ride.phase, "forget")
+        del self._plans.rides[ride_id]
+
     # progress ----------------------------------------------------------------------
 
     def arrived(self, vehicle_id: str, node: int, now_s: float) -> None:
@@ -240,7 +248,7 @@ class DispatchEngine:
             s for s in vehicle.stops if not (s.ride == ride_id and s.kind == StopKind.PICK)
         ]
         vehicle.onboard[ride_id] = ride.request.seats
-        ride.phase = RidePhase.PICKED_UP
+        self._plans.set_phase(ride, RidePhase.PICKED_UP)
         ride.picked_up_s = now_s
         self._after_service(vehicle, now_s)
 
@@ -252,7 +260,7 @@ class DispatchEngine:
         vehicle = self._vehicle(ride.vehicle)
         vehicle.stops = [s for s in vehicle.stops if s.ride != ride_id]
         vehicle.onboard.pop(ride_id, None)
-        ride.phase = RidePhase.COMPLETED
+        self._plans.set_phase(ride, RidePhase.COMPLETED)
         ride.dropped_off_s = now_s
         self._after_service(vehicle, now_s)
 
@@ -341,10 +349,10 @@ class DispatchEngine:
 
     def _expire(self, now_s: float) -> set[str]:
         changed: set[str] = set()
-        for ride in self._plans.rides.values():
-            if ride.phase == RidePhase.OFFERED and ride.expires_s < now_s:
+        for ride in list(self._plans.offers.values()):
+            if ride.expires_s < now_s:
                 changed |= self._plans.unplan(ride)
-                ride.phase = RidePhase.EXPIRED
+                self._plans.set_phase(ride, RidePhase.EXPIRED)
         return changed
 
     def _after_service(self, vehicle: Vehicle, now_s: float) -> None:

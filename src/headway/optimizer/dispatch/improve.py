@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import time
 
-from headway.optimizer.dispatch.model import RidePhase
 from headway.optimizer.dispatch.plans import Plans
 
 GAIN_S = 1.0  # a move must save at least this much cost (seconds of driving)
@@ -21,11 +20,7 @@ GAIN_S = 1.0  # a move must save at least this much cost (seconds of driving)
 def relocate_rides(plans: Plans, rng: random.Random, deadline: float) -> set[str]:
     """Relocation moves until ``deadline`` (perf_counter) or every ride was tried once."""
     f = plans.fleet
-    candidates = [
-        ride
-        for ride in plans.rides.values()
-        if ride.phase in (RidePhase.OFFERED, RidePhase.ACCEPTED) and ride.vehicle is not None
-    ]
+    candidates = [ride for ride in plans.waiting.values() if ride.vehicle is not None]
     rng.shuffle(candidates)
     changed: set[str] = set()
     rows = plans.rows()

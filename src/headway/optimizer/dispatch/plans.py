@@ -12,7 +12,13 @@ import numpy as np
 from headway.network.graph import RoadNetwork
 from headway.optimizer.darp.arrays import IntArray
 from headway.optimizer.dispatch.fleet import Ask, Params, best_insertion, grown, new_fleet, retime
-from headway.optimizer.dispatch.model import DispatchConfig, PlannedStop, StopKind, VehicleSnapshot
+from headway.optimizer.dispatch.model import (
+    DispatchConfig,
+    PlannedStop,
+    RidePhase,
+    StopKind,
+    VehicleSnapshot,
+)
 from headway.optimizer.dispatch.state import Ride, Stop, Vehicle
 from headway.optimizer.dispatch.travel import FloatArray, TravelTimes
 
@@ -33,8 +39,24 @@ class Plans:
         self.vehicles: dict[str, Vehicle] = {}
         self.by_row: list[Vehicle | None] = []
         self.rides: dict[str, Ride] = {}
+        self.offers: dict[str, Ride] = {}
+        """Rides offered and not yet accepted, declined or expired."""
+        self.waiting: dict[str, Ride] = {}
+        """Rides offered or booked and not yet picked up."""
         self.tail = self.charger_distances()
         """Seconds from each node to the nearest charger."""
+
+    def set_phase(self, ride: Ride, phase: RidePhase) -> None:
+        """Move the ride to ``phase``, keeping the indexes of open rides."""
+        ride.phase = phase
+        if phase == RidePhase.OFFERED:
+            self.offers[ride.id] = ride
+        else:
+            self.offers.pop(ride.id, None)
+        if phase in (RidePhase.OFFERED, RidePhase.ACCEPTED):
+            self.waiting[ride.id] = ride
+        else:
+            self.waiting.pop(ride.id, None)
 
     def add(self, snapshot: VehicleSnapshot) -> Vehicle:
         row = len(self.by_row)

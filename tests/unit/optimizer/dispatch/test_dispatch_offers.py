@@ -170,6 +170,9 @@ def test_progress_moves_the_plan_and_the_ride_along(make_engine: EngineFactory) 
     assert engine.plan("v") == ()
     with pytest.raises(RideStateError):
         engine.picked_up("a", drop.eta_s)
+    engine.forget("a")
+    with pytest.raises(UnknownRideError):
+        engine.ride("a")
 
 
 def test_a_rider_on_board_keeps_their_ride_time_limit(make_engine: EngineFactory) -> None:
