@@ -267,3 +267,31 @@ async def test_an_acknowledged_command_of_a_vehicle_gone_silent_fails_with_the_r
     assert still.status is S.RUNNING, "an online vehicle keeps its command"
     letters = [d for d in await rig.dead.recent(10) if d.source == "command"]
     assert [(d.reason, d.key) for d in letters] == [("failed", gone.id)]
+
+
+async def test_a_command_taken_over_after_it_expired_stays_expired_and_says_so(
+    rig: Rig,
+) -> None:
+    commander, _ = rig.commander()
+    rig.fleet.silent.add("v3")
+    command = await rig.submit("v3", CommandRequest(K.PAUSE, ttl_s=0.3))
+    (expired,) = await rig.settle([command.id])
+    assert expired.status is S.EXPIRED
+    # Its message was on its way after all: the vehicle reports the action, twice.
+    rig.fleet.vehicles["v3"].actions[command.id] = "FINISHED"
+    rig.fleet.report("v3")
+    rig.fleet.report("v3")
+    for _ in range(500):
+        if commander.stats.late:
+            break
+        await asyncio.sleep(0.01)
+    late = await rig.store.get(command.id)
+    assert late is not None
+    assert late.status is S.EXPIRED
+    assert "the vehicle took it over after it expired" in late.reason
+    assert late.reason.startswith("not acknowledged after")
+    letters = [d for d in await rig.dead.recent(10) if d.reason == "taken_over_after_expiry"]
+    assert [d.key for d in letters] == [command.id]
+    rig.fleet.report("v3")
+    await asyncio.sleep(0.2)
+    assert commander.stats.late == 1, "noted once"

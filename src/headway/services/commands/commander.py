@@ -75,6 +75,8 @@ from headway.services.ports import (
 
 log = logging.getLogger(__name__)
 _ACKNOWLEDGED = frozenset({CommandStatus.ACKNOWLEDGED, CommandStatus.RUNNING})
+_LATE = "the vehicle took it over after it expired"
+_CHECKED_PER_VEHICLE = 256
 _FIRST_BACKOFF_S = 0.1
 _MAX_BACKOFF_S = 5.0
 
@@ -124,6 +126,8 @@ class CommanderStats:
     invalid: int = 0
     """Commands whose stored VDA 5050 message is invalid: failed, never sent."""
     silenced: int = 0
+    late: int = 0
+    """Expired commands that their vehicle took over after all (noted, not undone)."""
     """Acknowledged commands failed because their vehicle went silent."""
     ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -170,6 +174,8 @@ class Commander:
         """When each periodic chore of the send loop is due next."""
         """Entries of commands held twice, to acknowledge at the next turn."""
         self._ended_here: set[str] = set()
+        self._checked: dict[str, set[str]] = defaultdict(set)
+        """Per vehicle, ids it reported that were looked up for a late takeover."""
         self._running = False
 
     @property
@@ -590,8 +596,55 @@ class Commander:
             found = await self._store.open_for_vehicles(list(reports))
             for vehicle_id, commands in found.items():
                 await self._track(vehicle_id, commands, reports[vehicle_id])
+            for vehicle_id, vehicle_reports in reports.items():
+                await self._notice_late(vehicle_id, found.get(vehicle_id, []), vehicle_reports[-1])
         await consumer.commit()
         await asyncio.sleep(0)
+
+    async def _notice_late(
+        self, vehicle_id: str, open_: list[Command], report: VehicleReport
+    ) -> None:
+        """A vehicle that reports an order or an instant action whose command had expired
+        took it over after all (its acknowledgement came later than the grace window).
+        The record stays ``expired`` (statuses only move forward) but says so in its
+        reason, and a dead letter (``taken_over_after_expiry``) tells the operator, who
+        can cancel it. Each id is looked up once per commander."""
+        mine = {c.order_id for c in open_ if c.new_order} | {
+            c.action_id for c in open_ if c.kind in INSTANT_KINDS
+        }
+        ids = {a.action_id for a in report.progress.actions if "." not in a.action_id}
+        if report.order_id:
+            ids.add(report.order_id)
+        checked = self._checked[vehicle_id]
+        for command_id in sorted(ids - mine - checked):
+            if len(checked) >= _CHECKED_PER_VEHICLE:
+                checked.clear()
+            checked.add(command_id)
+            command = await self._store.get(command_id)
+            if (
+                command is None
+                or command.vehicle_id != vehicle_id
+                or command.status is not CommandStatus.EXPIRED
+                or _LATE in command.reason
+            ):
+                continue
+            note = f"{command.reason}; {_LATE} at {report.at:.3f}"
+            try:
+                await self._store.save(replace(command, reason=note))
+            except StaleCommand:
+                continue
+            self.stats.late += 1
+            self._metrics.dead_letters.labels("command", "taken_over_after_expiry").inc()
+            self._dead.add(
+                DeadLetter(
+                    source="command",
+                    reason="taken_over_after_expiry",
+                    detail=f"{command.kind} for {vehicle_id}: {note}"[:500],
+                    received_at=report.at,
+                    key=command.id,
+                )
+            )
+            log.warning("%s of %s was taken over after it expired", command.id, vehicle_id)
 
     async def _track(
         self, vehicle_id: str, commands: list[Command], reports: Sequence[VehicleReport]
