@@ -29,7 +29,7 @@ class DispatchConfig:
     """Time spent at each pickup or drop-off stop."""
     offer_ttl_s: float = 60.0
     """An offer not accepted within this time expires and its seats are freed."""
-    wait_weight: float = 0.5
+    wait_weight: float = 1.0
     ride_weight: float = 0.25
     """Plan cost = driving seconds + wait_weight x riders' waits + ride_weight x ride
     times; insertion and re-optimisation minimise it."""
@@ -49,8 +49,11 @@ class DispatchConfig:
     rebalance_horizon_s: float = 900.0
     """Idle vehicles are spread to cover the demand expected over this horizon."""
     rebalance_max_move_s: float = 480.0
-    rebalance_idle_s: float = 60.0
+    rebalance_idle_s: float = 300.0
     """A vehicle idle for this long may be moved, at most this far (driving time)."""
+    rebalance_slack: float = 0.5
+    """Vehicles move from zones holding over (1 + slack) x their share of the idle
+    fleet (plus one) to zones holding under (1 - slack) x theirs."""
     rebalance: bool = True
     rebalance_period_s: float = 60.0
     """Rebalancing runs within reoptimise at most once per period."""

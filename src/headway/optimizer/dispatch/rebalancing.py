@@ -5,8 +5,10 @@ Zones are squares of ``zone_size_m`` over the network. Each request's origin add
 its zone's count; counts decay exponentially with ``half_life_s``, so a count is the
 request rate over roughly the last half-life (rate = count x ln 2 / half-life). Idle
 vehicles are shared out between zones in proportion to those rates; vehicles in zones
-holding more than their share go to zones holding less, by an assignment that
-minimises the total driving time (each move at most ``max_move_s``).
+holding well over their share go to zones holding well under it, by an assignment that
+minimises the total driving time (each move at most ``max_move_s``). The slack keeps
+vehicles from shuttling between zones whose demand differs a little: every move is
+driven empty.
 """
 
 from __future__ import annotations
@@ -83,10 +85,13 @@ def rebalancing_moves(
     rates: FloatArray,
     travel: TravelTimes,
     max_move_s: float,
+    slack: float = 0.5,
 ) -> list[tuple[str, int]]:
     """(vehicle, zone centre node) moves for the idle vehicles (id, node); vehicles
     already on their way to wait somewhere (``staying``: their targets) count where
-    they go but are not moved again."""
+    they go but are not moved again. Zones within ``slack`` (a share) of their due are
+    left alone: vehicles move only from zones holding well over their share to zones
+    holding well under it."""
     total = float(rates.sum())
     if not idle or total <= 0:
         return []
@@ -95,11 +100,12 @@ def rebalancing_moves(
     where = zones.of_node[nodes]
     fixed = zones.of_node[np.array(staying, dtype=np.int64)]
     supply = np.bincount(where, minlength=zones.n) + np.bincount(fixed, minlength=zones.n)
-    keep = np.ceil(share).astype(np.int64)
+    keep = np.ceil(share * (1.0 + slack)).astype(np.int64) + 1
     movers: list[int] = []
     for z in np.flatnonzero(supply > keep):
         movers.extend(np.flatnonzero(where == z)[: supply[z] - keep[z]].tolist())
-    gaps = np.floor(share - supply).astype(np.int64)
+    short = supply < share * (1.0 - slack)
+    gaps = np.where(short, np.floor(share - supply), 0).astype(np.int64)
     slots = np.repeat(np.arange(zones.n), np.maximum(gaps, 0))
     if not movers or len(slots) == 0:
         return []
@@ -127,8 +133,9 @@ def rebalance(plans: Plans, zones: Zones, demand: DemandEstimate, now_s: float) 
             staying.append(vehicle.stops[-1].node)
         elif not vehicle.stops and now_s - vehicle.idle_since_s >= c.rebalance_idle_s:
             idle.append((vehicle.id, vehicle.snap.node))
+    rates = demand.rates(now_s)
     moves = rebalancing_moves(
-        idle, staying, zones, demand.rates(now_s), plans.travel, c.rebalance_max_move_s
+        idle, staying, zones, rates, plans.travel, c.rebalance_max_move_s, c.rebalance_slack
     )
     changed: set[str] = set()
     for vehicle_id, node in moves:

@@ -59,3 +59,17 @@ def test_rebalancing_leaves_busy_and_recently_idle_vehicles_alone(
     for k in range(5):
         engine.offer(RideRequest(f"r{k}", node(6, 6), node(7, 0), 0.0 + k), 0.0 + k)
     assert engine.reoptimise(30.0, budget_s=0.1) == frozenset(), "idle for 30 s < 60 s"
+
+
+def test_vehicles_spread_like_the_demand_stay_where_they_are(
+    make_engine: EngineFactory,
+) -> None:
+    engine = make_engine(CONFIG)
+    spots = [node(2 * c, 2 * r) for r in range(4) for c in range(4)]  # one per zone
+    for k, at in enumerate(spots):
+        engine.set_vehicle(VehicleSnapshot(f"v{k}", at, 0.0, 4, 0.9))
+    assert len({engine.zone_of(at) for at in spots}) == len(spots)
+    for k, at in enumerate(spots):  # as many requests from every zone, all refused
+        other = spots[(k + 5) % len(spots)]
+        engine.offer(RideRequest(f"r{k}", at, other, 100.0, seats=5), 100.0)
+    assert engine.reoptimise(500.0, budget_s=0.1) == frozenset()
