@@ -319,6 +319,10 @@ async def pipeline(
     share = {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in pids}
     share["postgres"] = round(sum(t - pg0.get(pid, 0.0) for pid, t in pg1.items()) / elapsed, 2)
     share["generator"] = round(float(result["cpu_s"]) / elapsed, 2)
+    # CPU per event of Headway's own processes: what the machine's other load does not
+    # change much, unlike latency.
+    ours = sum(cpu1[k] - cpu0[k] for k in children)
+    per_event_us = round(ours / max(int(result["acked"]), 1) * 1e6, 1)
 
     def stored() -> int:
         with psycopg.connect(env["database_url"]) as conn:
@@ -350,6 +354,7 @@ async def pipeline(
         "p50_publish_to_visible_ms": round(float(np.percentile(ms, 50)), 1),
         "p99_publish_to_visible_ms": round(float(np.percentile(ms, 99)), 1),
         "cpu_core_share": share,
+        "bridge_and_processors_cpu_us_per_event": per_event_us,
         "load_average_before_after": [load_before, load_after],
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from headway.contracts.events import TELEMETRY_TOPIC, DeadLetter, event_encoder
 from headway.domain.errors import InvalidMessage
@@ -35,12 +36,16 @@ class Bridge:
         self._clock = clock
         self.accepted = 0
         self.rejected = 0
+        self._counted: dict[str, Any] = {}  # message kind -> its counter (labels() is slow)
 
     def on_message(self, topic: str, payload: bytes) -> None:
         """Handle one MQTT message; never raises for bad input."""
         received_at = self._clock()
         kind = topic.rsplit("/", 1)[-1]
-        self._metrics.messages.labels(kind).inc()
+        counter = self._counted.get(kind)
+        if counter is None:
+            counter = self._counted[kind] = self._metrics.messages.labels(kind)
+        counter.inc()
         try:
             event = decode_vehicle_message(topic, payload, received_at, self._registry.is_known)
         except InvalidMessage as bad:
