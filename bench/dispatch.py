@@ -89,6 +89,7 @@ def run(
 
 def summary(o: Outcome, config: DispatchConfig) -> dict[str, Any]:
     lat = np.array(o.latencies_s) * 1000.0
+    cpu = np.array(o.cpu_s) * 1000.0
     waits = np.array(o.waits_s)
     return {
         "requests": o.requests,
@@ -104,6 +105,9 @@ def summary(o: Outcome, config: DispatchConfig) -> dict[str, Any]:
         "vehicle_km_per_passenger": round(o.km_total / max(o.passengers, 1), 3),
         "latency_p50_ms": round(float(np.percentile(lat, 50)), 2) if len(lat) else None,
         "latency_p99_ms": round(float(np.percentile(lat, 99)), 2) if len(lat) else None,
+        "latency_max_ms": round(float(lat.max()), 2) if len(lat) else None,
+        "cpu_p50_ms": round(float(np.percentile(cpu, 50)), 2) if len(cpu) else None,
+        "cpu_p99_ms": round(float(np.percentile(cpu, 99)), 2) if len(cpu) else None,
         "min_soc": round(o.min_soc, 4),
         "battery_ok": bool(o.min_soc >= config.reserve_soc),
         "charge_sessions": o.charge_sessions,

@@ -51,6 +51,9 @@ class Outcome:
     km_empty: float = 0.0
     km_total: float = 0.0
     latencies_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+    """Per offer: wall time, and the processor time this thread spent on it (the wall
+    time less what other processes took from it on a busy machine)."""
     min_soc: float = 1.0
     charge_sessions: int = 0
     charger_peak: dict[int, int] = field(default_factory=dict)
@@ -124,9 +127,10 @@ class Simulation:
 
     def _request(self, timed: TimedRequest, t: float) -> None:
         self.out.requests += 1
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         answer = self.engine.offer(timed.request, t)
         self.out.latencies_s.append(time.perf_counter() - started)
+        self.out.cpu_s.append(time.thread_time() - cpu)
         if not isinstance(answer, Offer):
             key = str(answer.reason)
             self.out.refusals[key] = self.out.refusals.get(key, 0) + 1
