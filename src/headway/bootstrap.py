@@ -39,11 +39,18 @@ from headway.optimizer.dispatch import DispatchEngine, RouterTravelTimes
 from headway.services.commands.commander import Commander, CommanderConfig
 from headway.services.commands.service import CommandService
 from headway.services.commands.translate import Translator
+from headway.services.fixed_routes import (
+    FixedRouteConfig,
+    FixedRouteService,
+    FixedRouteSetup,
+    ServiceTimeStates,
+)
 from headway.services.identity import Identity
 from headway.services.metrics import Metrics
 from headway.services.rides.dispatcher import Dispatcher
 from headway.services.rides.places import StopFinder
 from headway.services.rides.service import Clocks, RideService
+from headway.services.stop_places import RoadTravelTimes
 from headway.services.traffic import TrafficFollower
 from headway.streaming.bridge import Bridge
 from headway.streaming.fold import FoldRules
@@ -83,6 +90,8 @@ class EmbeddedPlatform:
     dispatcher: Dispatcher | None = None
     traffic_feed: TrafficFeed | None = None
     traffic_follower: TrafficFollower | None = None
+    fixed_routes: FixedRouteService | None = None
+    fixed_route_setup: FixedRouteSetup | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _subscriber: GmqttSubscriber | None = None
@@ -101,6 +110,14 @@ class EmbeddedPlatform:
         self._tasks.append(asyncio.create_task(self.processor.run(self._stop), name="processor"))
         await self.command_link.start()
         self._tasks.append(asyncio.create_task(self.commander.run(self._stop), name="commander"))
+        if self.fixed_routes is not None and self.fixed_route_setup is not None:
+            # Blocks before the dispatcher's first tick: their vehicles never go on demand.
+            setup = self.fixed_route_setup
+            serials = sorted(serial for _, serial in self.registry.all())
+            self.fixed_routes.start_today(serials[: setup.vehicles], setup.timetable_day)
+            self._tasks.append(
+                asyncio.create_task(self.fixed_routes.run(self._stop), name="fixed-routes")
+            )
         if self.dispatcher is not None:
             self._tasks.append(
                 asyncio.create_task(self.dispatcher.run(self._stop), name="dispatcher")
@@ -142,9 +159,12 @@ def build_embedded(
     network: RoadNetwork,
     commander_config: CommanderConfig | None = None,
     time_scale: float = 1.0,
+    fixed_routes: FixedRouteSetup | None = None,
 ) -> EmbeddedPlatform:
     """The embedded profile. ``time_scale`` > 1 when the vehicles are simulated faster
-    than real time: the dispatcher then plans on a clock that runs as fast."""
+    than real time: the dispatcher then plans on a clock that runs as fast (and so does
+    the fixed-route service). With ``fixed_routes``, that many vehicles drive the
+    timetable's blocks and the dispatcher has the others."""
     settings = settings.with_generated_secrets()
     metrics = Metrics()
     log = MemoryEventLog()
@@ -188,6 +208,22 @@ def build_embedded(
         metrics,
         commander_config or CommanderConfig(name="commander"),
     )
+    clocks = Clocks(scale=time_scale, origin=time.time())
+    transit = None
+    if fixed_routes is not None and fixed_routes.vehicles > 0:
+        transit = FixedRouteService(
+            fixed_routes.feed,
+            ServiceTimeStates(live, clocks.to_service),
+            commands,
+            RoadTravelTimes(network, router),
+            FixedRouteConfig(
+                tick_s=max(0.2, 1.0 / time_scale),
+                control_stops=fixed_routes.control_stops,
+                drive_trips=True,
+            ),
+            clock=clocks.service,
+            to_wall=clocks.to_wall,
+        )
     rides = dispatcher = None
     if network.stops:
         travel = RouterTravelTimes(router)
@@ -197,13 +233,17 @@ def build_embedded(
             MemoryRideStore(),
             StopFinder(network),
             metrics,
-            Clocks(scale=time_scale, origin=time.time()),
+            clocks,
         )
         dispatcher = Dispatcher(
             rides,
             commands,
             live,
-            lambda: [serial for _, serial in registry.all()],
+            lambda: [
+                serial
+                for _, serial in registry.all()
+                if transit is None or serial not in transit.vehicle_ids
+            ],
             tick_s=max(0.2, 1.0 / time_scale),
         )
     traffic_follower = TrafficFollower(
@@ -230,6 +270,7 @@ def build_embedded(
         live_tick_s=settings.live_tick_s,
         commands=commands,
         rides=rides,
+        transit=transit,
         traffic=traffic,
         traffic_map_id=network.frame.map_id,
     )
@@ -257,6 +298,8 @@ def build_embedded(
         dispatcher=dispatcher,
         traffic_feed=traffic_feed,
         traffic_follower=traffic_follower,
+        fixed_routes=transit,
+        fixed_route_setup=fixed_routes,
     )
     platform_ref.append(platform)
     return platform

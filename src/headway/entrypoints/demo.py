@@ -44,6 +44,14 @@ class DemoOptions:
     """An OpenStreetMap file (or a network file, .npz) to run on instead of the synthetic city."""
     ride_requests_per_hour: float = 600.0
     """Simulated passengers asking for on-demand rides (per simulated hour; 0: none)."""
+    fixed_route_vehicles: int | None = None
+    """Vehicles driving the fixed routes' blocks (None: ``FIXED_ROUTE_SHARE`` of the
+    fleet; 0: no fixed routes); the rest serve on-demand rides."""
+    gtfs: str | None = None
+    """A GTFS feed to run instead of the synthetic city's lines (on an imported map)."""
+
+
+FIXED_ROUTE_SHARE = 0.15
 
 
 def load_network(seed: int, osm: str | None = None) -> RoadNetwork:
@@ -69,8 +77,24 @@ class Demo:
         base = settings or Settings()
         self.settings = base.model_copy(update={"http_port": options.port})
         self.network = network or load_network(options.seed, options.osm)
+        router = CCHRouter(self.network)
+        transit = None
+        count = options.fixed_route_vehicles
+        if count is None:
+            count = round(options.vehicles * FIXED_ROUTE_SHARE)
+        if options.osm is not None and options.gtfs is None:
+            count = 0  # the synthetic lines are laid on the synthetic city's arterials
+        if count > 0 and self.network.stops:
+            from headway.entrypoints.demo_transit import fixed_route_setup
+
+            # The same roads (with the feed's stops added, for a GTFS feed): same router.
+            transit = fixed_route_setup(self.network, router, count, options.gtfs)
+            self.network = transit.network
         self.platform: EmbeddedPlatform = build_embedded(
-            self.settings, self.network, time_scale=options.speedup
+            self.settings,
+            self.network,
+            time_scale=options.speedup,
+            fixed_routes=transit.setup if transit is not None else None,
         )
         self.settings = self.platform.settings
         self.sim = FleetSimulator(
@@ -83,7 +107,7 @@ class Demo:
                 mqtt_port=self.platform.mqtt_port,
                 visualization_interval_s=options.visualization_interval_s,
             ),
-            router=CCHRouter(self.network),
+            router=router,
         )
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
@@ -227,6 +251,12 @@ async def run_headless(options: DemoOptions, settings: Settings | None = None) -
         if dispatcher is not None:
             s = dispatcher.stats
             trips = {"sent": s.trips_sent, "done": s.trips_done, "failed": s.trips_failed}
+        fixed = demo.platform.fixed_routes
+        fixed_routes = None
+        if fixed is not None:
+            from headway.entrypoints.demo_transit import fixed_route_report
+
+            fixed_routes = fixed_route_report(fixed)
     return {
         "vehicles": options.vehicles,
         "duration_s": round(elapsed, 2),
@@ -245,6 +275,7 @@ async def run_headless(options: DemoOptions, settings: Settings | None = None) -
         "warmup_s": round(fleet_up + WARMUP_AFTER_FLEET_UP_S, 2),
         "rides": rides,
         "dispatch_trips": trips,
+        "fixed_routes": fixed_routes,
     }
 
 

@@ -46,6 +46,19 @@ def register(commands: Any) -> None:
         default=600.0,
         help="simulated passengers' on-demand ride requests per simulated hour (0: none)",
     )
+    demo.add_argument(
+        "--fixed-route-vehicles",
+        type=int,
+        default=None,
+        metavar="N",
+        help="vehicles driving the fixed routes' blocks (default 15%% of the fleet; 0: none)",
+    )
+    demo.add_argument(
+        "--gtfs",
+        metavar="FILE",
+        default=None,
+        help="run this GTFS feed's trips (with --osm) instead of the synthetic city's lines",
+    )
     demo.set_defaults(handler=run)
 
 
@@ -62,7 +75,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         visualization_interval_s=args.visualization_interval,
         osm=args.osm,
         ride_requests_per_hour=max(0.0, args.rides_per_hour),
+        fixed_route_vehicles=None
+        if args.fixed_route_vehicles is None
+        else max(0, args.fixed_route_vehicles),
+        gtfs=args.gtfs,
     )
+    from headway.domain.transit import TransitError
     from headway.network.errors import NetworkError
 
     try:
@@ -70,7 +88,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             asyncio.run(run_interactive(options, settings))
             return 0
         report = asyncio.run(run_headless(options, settings))
-    except NetworkError as exc:  # a bad --osm file: say why, no traceback
+    except (NetworkError, TransitError) as exc:  # a bad --osm or --gtfs file: say why
         print(f"headway: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -6,6 +6,12 @@ live states, advances each vehicle's progress, decides holds, and publishes a ne
 immutable ``ArrivalBoard`` with a single assignment. Readers (the API) only ever see a
 whole board, never one half updated (the updaters-and-snapshots pattern).
 
+Driving the trips (``config.drive_trips``): each trip goes to its vehicle as a ``drive``
+command released stop by stop between release points (``trip_orders``); ``step`` sends
+a trip's order when it is due, and releases a vehicle standing at a release point once
+its hold (if any) has been sent. Without it the service only follows vehicles that are
+driven by something else, and holds them.
+
 Predictions: the next stop from the road network's travel time when the stop and the
 vehicle are on it (``router``), then the schedule's running times from there; without
 a network, the schedule plus the vehicle's current delay. Never earlier than now.
@@ -21,7 +27,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -29,8 +35,21 @@ from headway.domain.commands import Command, CommandKind, CommandParams
 from headway.domain.errors import HeadwayError
 from headway.domain.transit import Block, TransitFeed, TransitStop, Trip
 from headway.domain.vehicles import VehicleState
-from headway.optimizer.headway_control import ControlPoint, Hold, HoldingRules, hold_for
+from headway.optimizer.headway_control import (
+    ControlPoint,
+    Hold,
+    HoldingRules,
+    headway_cv,
+    hold_for,
+)
 from headway.services.commands.service import CommandRequest
+from headway.services.trip_orders import (
+    drive_key,
+    drive_request,
+    release_key,
+    release_points,
+    release_request,
+)
 from headway.services.trip_tracking import (
     StopEvent,
     StopEventKind,
@@ -59,6 +78,20 @@ class LiveStates(Protocol):
     async def get_many(self, vehicle_ids: Sequence[str]) -> list[VehicleState | None]: ...
 
 
+class ServiceTimeStates:
+    """Live states with their clocks read on the service clock: a simulation that runs
+    ``to_service`` faster than the wall clock stamps its states in wall time, while the
+    timetable is followed in simulated time."""
+
+    def __init__(self, live: LiveStates, to_service: Callable[[float], float]) -> None:
+        self._live = live
+        self._to_service = to_service
+
+    async def get_many(self, vehicle_ids: Sequence[str]) -> list[VehicleState | None]:
+        states = await self._live.get_many(vehicle_ids)
+        return [None if s is None else replace(s, ts=self._to_service(s.ts)) for s in states]
+
+
 class TravelTimes(Protocol):
     """Seconds to drive from a vehicle's position to a stop; None when unknown."""
 
@@ -70,6 +103,16 @@ def service_day_start(day: dt.date, timezone: str) -> float:
     GTFS times stay right on the days clocks change)."""
     noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(timezone))
     return noon.timestamp() - 12 * 3600.0
+
+
+def service_day_at(now: float, timezone: str, day_starts_s: int = 4 * 3600) -> dt.date:
+    """The service day running at ``now``: before ``day_starts_s`` (04:00) local time it
+    is still the day before (its trips after midnight run at 24:00 and later)."""
+    local = dt.datetime.fromtimestamp(now, ZoneInfo(timezone))
+    day = local.date()
+    if now < service_day_start(day, timezone) + day_starts_s:
+        day -= dt.timedelta(days=1)
+    return day
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,17 +155,33 @@ class FixedRouteConfig:
     """A hold not acknowledged this quickly is moot: the vehicle has gone."""
     board_interval_s: float = 0.0
     """Publish a new arrival board at most this often (0: every tick)."""
+    drive_trips: bool = False
+    """Send each trip to its vehicle as orders (``trip_orders``); False: vehicles are
+    driven by something else and only followed and held."""
+    trip_lead_s: float = 1800.0
+    """A trip's order is sent this long before its scheduled start (at once when the
+    vehicle is late); its first stop is released at the scheduled departure."""
+    order_ttl_s: float = 120.0
+    """Time for a trip's drive or release command to be acknowledged."""
 
 
 @dataclass
 class FixedRouteStats:
     holds_issued: int = 0
+    holds_by_reason: dict[str, int] = field(default_factory=dict)
     hold_failures: int = 0
     held_s: float = 0.0
     stop_events: int = 0
     vehicles_unseen: int = 0
     """Vehicle-ticks without a live state (a vehicle not heard from yet counts each tick)."""
     blocks_unassigned: int = 0
+    trips_sent: int = 0
+    """Trips whose drive command was accepted by the command service (first time only)."""
+    trips_completed: int = 0
+    """Trips whose vehicle reached their last stop."""
+    releases_sent: int = 0
+    order_failures: int = 0
+    """Drive or release commands the command service refused."""
 
 
 def assign_blocks(blocks: Sequence[Block], vehicle_ids: Sequence[str]) -> dict[str, list[Block]]:
@@ -140,6 +199,19 @@ def assign_blocks(blocks: Sequence[Block], vehicle_ids: Sequence[str]) -> dict[s
     return plan
 
 
+@dataclass(frozen=True, slots=True)
+class FixedRouteSetup:
+    """What a process needs to run fixed routes live (``bootstrap``)."""
+
+    feed: TransitFeed
+    vehicles: int
+    """How many of the fleet's vehicles to offer the day's blocks (the rest stay
+    on demand); those that get no block go back to on-demand service."""
+    control_stops: frozenset[str] | None = None
+    timetable_day: dt.date | None = None
+    """Run this date's trips today (a feed whose dates are past); None: today's."""
+
+
 class FixedRouteService:
     def __init__(
         self,
@@ -149,13 +221,20 @@ class FixedRouteService:
         travel_time: TravelTimes | None = None,
         config: FixedRouteConfig = FixedRouteConfig(),
         clock: Callable[[], float] = time.time,
+        to_wall: Callable[[float], float] | None = None,
     ) -> None:
+        """``clock`` is the service clock the timetable is followed on; ``to_wall``
+        turns its times into wall-clock times for the arrival board (a simulation
+        that runs faster than real time shows its arrivals as they will be seen)."""
         self.feed = feed
         self._live = live
         self._commands = commands
         self._travel_time = travel_time
         self.config = config
         self._clock = clock
+        self._to_wall = to_wall
+        # Vehicles sent to their trips may pass later stops on the way to the first.
+        self._tracking = replace(config.tracking, first_stop_first=config.drive_trips)
         self.stats = FixedRouteStats()
         self.board = ArrivalBoard(at=0.0)
         self.day: dt.date | None = None
@@ -164,17 +243,42 @@ class FixedRouteService:
         self._plan: dict[str, list[Block]] = {}
         self._progress: dict[str, TripProgress] = {}
         self._last_departure: dict[tuple[str, int, str], tuple[float, str]] = {}
+        self._departures: dict[tuple[str, int, str], list[float]] = defaultdict(list)
         self._schedule: dict[tuple[str, int, str], list[int]] = {}
+        self._points: dict[str, tuple[int, ...]] = {}
+        self._orders: dict[str, str] = {}
+        """Trip id to the drive command that carries it."""
+        self._released: set[tuple[str, int]] = set()
+        self._board_built = float("-inf")
+        self._day_end = float("inf")
+        self._vehicle_ids: tuple[str, ...] = ()
+        self._timetable_shift = dt.timedelta(0)
 
     # -- set-up ------------------------------------------------------------------------
 
-    def start_day(self, day: dt.date, vehicle_ids: Sequence[str]) -> dict[str, list[Block]]:
-        """Take up ``day``'s timetable and give its blocks to ``vehicle_ids``."""
-        trips = self.feed.trips_on(day)
+    def start_day(
+        self,
+        day: dt.date,
+        vehicle_ids: Sequence[str],
+        timetable_day: dt.date | None = None,
+    ) -> dict[str, list[Block]]:
+        """Take up ``day``'s timetable and give its blocks to ``vehicle_ids``.
+        ``timetable_day``: run that date's trips on ``day`` (a feed that does not cover
+        ``day``, such as an old one replayed in a demo)."""
+        source = timetable_day or day
+        self._timetable_shift = source - day
+        trips = self.feed.trips_on(source)
         self.day = day
+        self._vehicle_ids = tuple(vehicle_ids)
         self._day_start = service_day_start(day, self.feed.timezone)
+        self._day_end = self._day_start + max((t.end_s for t in trips), default=0)
         self._trips = {t.id: t for t in trips}
-        blocks = self.feed.blocks_on(day)
+        control = self.config.control_stops
+        self._points = {t.id: release_points(t, control) for t in trips}
+        self._orders = {}
+        self._released = set()
+        self._departures = defaultdict(list)
+        blocks = self.feed.blocks_on(source)
         self._plan = assign_blocks(blocks, vehicle_ids)
         assigned = sum(len(b) for b in self._plan.values())
         self.stats.blocks_unassigned = len(blocks) - assigned
@@ -190,24 +294,52 @@ class FixedRouteService:
         for vehicle_id, planned in self._plan.items():
             if planned:
                 self._progress[vehicle_id] = self._progress_for(vehicle_id, planned, now)
-        self.board = self._build_board(now)
+        self._publish(self._build_board(now), now)
         return self._plan
+
+    def start_today(
+        self, vehicle_ids: Sequence[str], timetable_day: dt.date | None = None
+    ) -> dict[str, list[Block]]:
+        """``start_day`` for the service day running now on the service's clock."""
+        day = service_day_at(self._clock(), self.feed.timezone)
+        return self.start_day(day, vehicle_ids, timetable_day)
 
     def _progress_for(self, vehicle_id: str, blocks: list[Block], now: float) -> TripProgress:
         trip_ids = tuple(t for b in blocks for t in b.trip_ids)
         merged = Block(blocks[0].id, trip_ids, blocks[0].start_s, blocks[-1].end_s, False)
         return start_progress(
-            vehicle_id, merged, self._trips, self._day_start, now, self.config.tracking
+            vehicle_id,
+            merged,
+            self._trips,
+            self._day_start,
+            now,
+            self._tracking,
+            by_start=self.config.drive_trips,
         )
 
     def progress(self, vehicle_id: str) -> TripProgress | None:
         return self._progress.get(vehicle_id)
+
+    @property
+    def vehicle_ids(self) -> frozenset[str]:
+        """The vehicles with blocks today: the fixed-route share of the fleet."""
+        return frozenset(v for v, blocks in self._plan.items() if blocks)
+
+    def observed_headway_cv(self, min_departures: int = 4) -> float | None:
+        """The mean headway coefficient of variation over every route, direction and
+        stop with at least ``min_departures`` observed departures today; None before."""
+        values = [headway_cv(d) for d in self._departures.values() if len(d) >= min_departures]
+        return sum(values) / len(values) if values else None
 
     # -- the tick ----------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                if self.day is not None and self._clock() >= self._day_end:
+                    # The day's last trip has ended: the next day, same vehicles.
+                    day = self.day + dt.timedelta(days=1)
+                    self.start_day(day, self._vehicle_ids, day + self._timetable_shift)
                 await self.step()
             except HeadwayError as exc:
                 log.warning("fixed routes: step failed (%s); trying again next tick", exc)
@@ -227,7 +359,7 @@ class FixedRouteService:
             if state.ts <= progress.last_seen:
                 continue
             for event in observe(
-                progress, self.feed.stops, state.lat, state.lon, state.ts, self.config.tracking
+                progress, self.feed.stops, state.lat, state.lon, state.ts, self._tracking
             ):
                 self.stats.stop_events += 1
                 hold = self._on_event(event, latest)
@@ -235,17 +367,88 @@ class FixedRouteService:
                     holds.append(hold)
         for hold in holds:
             await self._send(hold)
-        if now - self.board.at >= self.config.board_interval_s:
-            self.board = self._build_board(now, latest)
+        if self.config.drive_trips and self._commands is not None:
+            await self._drive(now)
+        if now - self._board_built >= self.config.board_interval_s:
+            self._publish(self._build_board(now, latest), now)
         return holds
+
+    def _publish(self, board: ArrivalBoard, now: float) -> None:
+        self._board_built = now
+        wall = self._to_wall
+        if wall is not None:
+            board = ArrivalBoard(
+                at=wall(board.at),
+                by_stop={
+                    stop: tuple(
+                        replace(
+                            a,
+                            scheduled=wall(a.scheduled),
+                            predicted=None if a.predicted is None else wall(a.predicted),
+                        )
+                        for a in arrivals
+                    )
+                    for stop, arrivals in board.by_stop.items()
+                },
+            )
+        self.board = board
+
+    # -- driving the trips ------------------------------------------------------------
+
+    async def _drive(self, now: float) -> None:
+        """Send each vehicle's trip when due, and release the vehicles standing at a
+        release point (after the holds decided this tick, so a hold starts first)."""
+        assert self._commands is not None
+        for vehicle_id in sorted(self._progress):
+            progress = self._progress[vehicle_id]
+            trip = progress.trip
+            if trip is None:
+                continue
+            if trip.id not in self._orders:
+                if now < self._day_start + trip.start_s - self.config.trip_lead_s:
+                    continue
+                request = drive_request(trip, self._points[trip.id], self.config.order_ttl_s)
+                command = await self._submit(vehicle_id, request, drive_key(self.day, trip))
+                if command is None:
+                    continue
+                self._orders[trip.id] = command[0]
+                if command[1]:
+                    self.stats.trips_sent += 1
+            index = progress.next_index
+            if not progress.at_stop or (trip.id, index) in self._released:
+                continue
+            if index not in self._points[trip.id]:
+                continue
+            if index == 0 and not trip.frequency_based and now < progress.scheduled_departure(0):
+                continue  # early at the first stop: released at its time
+            request = release_request(
+                trip, self._points[trip.id], index, self._orders[trip.id], self.config.order_ttl_s
+            )
+            if await self._submit(vehicle_id, request, release_key(self.day, trip, index)):
+                self._released.add((trip.id, index))
+                self.stats.releases_sent += 1
+
+    async def _submit(
+        self, vehicle_id: str, request: CommandRequest, key: str
+    ) -> tuple[str, bool] | None:
+        assert self._commands is not None
+        try:
+            command, new = await self._commands.submit(vehicle_id, request, "fixed-routes", key)
+        except HeadwayError as exc:
+            self.stats.order_failures += 1
+            log.warning("%s for %s not accepted: %s", request.kind, vehicle_id, exc)
+            return None
+        return command.id, new
 
     def _on_event(self, event: StopEvent, latest: Mapping[str, VehicleState]) -> Hold | None:
         trip = self._trips[event.trip_id]
         key = (trip.route_id, trip.direction_id, event.stop_id)
         if event.kind is StopEventKind.DEPARTED:
             self._last_departure[key] = (event.at, event.vehicle_id)
+            self._departures[key].append(event.at)
             return None
         if event.index >= len(trip.stop_ids) - 1:
+            self.stats.trips_completed += 1
             return None
         control = self.config.control_stops
         if control is not None and event.stop_id not in control:
@@ -331,6 +534,8 @@ class FixedRouteService:
             return
         self.stats.holds_issued += 1
         self.stats.held_s += hold.hold_s
+        reasons = self.stats.holds_by_reason
+        reasons[hold.reason.value] = reasons.get(hold.reason.value, 0) + 1
 
     # -- predictions -------------------------------------------------------------------
 

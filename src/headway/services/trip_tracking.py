@@ -86,6 +86,9 @@ class TripProgress:
 class TrackingRules:
     arrive_radius_m: float = 30.0
     look_ahead: int = 3
+    first_stop_first: bool = False
+    """A trip starts at its first stop, with no look-ahead: for vehicles sent to their
+    trips by orders, which may pass later stops of it on the way to the first."""
     late_join_s: float = 600.0
     """A vehicle put on a block takes up the first trip that ends no more than this
     long before now: it does not start with trips it could no longer drive."""
@@ -98,10 +101,17 @@ def start_progress(
     day_start: float,
     now: float,
     rules: TrackingRules = TrackingRules(),
+    by_start: bool = False,
 ) -> TripProgress:
+    """The vehicle's progress from its first trip still to drive: one that ended at most
+    ``late_join_s`` ago (a vehicle that is driven anyway), or with ``by_start`` one
+    that started at most that long ago (a vehicle that still has to be sent there)."""
     chain = tuple(trips[t] for t in block.trip_ids)
     first = 0
-    while first < len(chain) - 1 and day_start + chain[first].end_s < now - rules.late_join_s:
+    while first < len(chain) - 1:
+        trip = chain[first]
+        if day_start + (trip.start_s if by_start else trip.end_s) >= now - rules.late_join_s:
+            break
         first += 1
     return TripProgress(vehicle_id, block, chain, day_start, trip_index=first)
 
@@ -158,6 +168,8 @@ def _reached(
     rules: TrackingRules,
 ) -> int | None:
     last = min(len(trip.stop_ids), progress.next_index + rules.look_ahead + 1)
+    if rules.first_stop_first and progress.next_index == 0:
+        last = 1
     for index in range(progress.next_index, last):
         stop = stops[trip.stop_ids[index]]
         if distance_m(lat, lon, stop.lat, stop.lon) <= rules.arrive_radius_m:
