@@ -6,19 +6,20 @@ own) and connect to the broker: the embedded amqtt (default) or the stack's Mosq
 (``--broker stack``, after ``scripts/stack up``). This process runs the platform's
 bridge, event log, processor and commander. With ``--broker stack`` the command
 records are in the stack's PostgreSQL (a schema of this run's own) and the work queue
-is a Redis Stream, as in ``headway run commander``; the event log and the live state
-stay in memory. Commands arrive at a steady rate through
-the command service (drive to a nearby stop, pause, resume, hold at the next stop,
-round robin over the fleet); each one's latency is read from its record, accepted →
-acknowledged: queue, store, translation, MQTT to the vehicle, and the vehicle's state
-back to the bridge.
+is a Redis Stream, as in ``headway run commander`` (``--records memory`` keeps both in
+memory, to see what they cost); the event log and the live state stay in memory.
+Commands arrive at a steady rate through the command service (drive to a nearby stop,
+pause, resume, hold at the next stop, round robin over the fleet); each one's latency
+is read from its record, accepted → acknowledged: queue, store, translation, MQTT to
+the vehicle, and the vehicle's state back to the bridge.
 
 The baseline, interleaved with the commands so that both see the same load, is the raw
 round trip: a bare client publishes an instant action straight to a vehicle, and the
 state that lists it is timed where the bridge receives it (where acknowledgements are
 read too). The difference is what the commander costs. Last line: one JSON object.
 
-    python bench/commands.py [--vehicles 1000] [--rate 100] [--duration 30] [--broker stack]
+    python bench/commands.py [--vehicles 1000] [--rate 100] [--duration 30]
+                             [--broker stack [--records memory]]
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ class Platform:
     """The embedded platform's parts, on its own amqtt broker or on the stack's Mosquitto
     (then the bridge and the commander's link connect there instead)."""
 
-    def __init__(self, network: RoadNetwork, stack: bool) -> None:
+    def __init__(self, network: RoadNetwork, stack: bool, records: str = "postgresql") -> None:
         settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="headway-bench-")))
         self.embedded = build_embedded(settings, network)
         env = stack_env() if stack else {}
@@ -191,7 +192,7 @@ class Platform:
         self.command_queue: CommandQueue = p.command_queue
         self.commands: CommandService = p.commands
         self._pg: PostgresCommandStore | None = None
-        if stack:
+        if stack and records == "postgresql":
             self._pg = PostgresCommandStore(own_schema(env["database_url"]), max_size=8)
             self.command_store = self._pg
             self.command_queue = RedisCommandQueue(
@@ -208,6 +209,10 @@ class Platform:
         self.on_message: Callable[[str, bytes], None] = self.embedded.bridge.on_message
 
     @property
+    def pg(self) -> bool:
+        return self._pg is not None
+
+    @property
     def broker(self) -> Broker:
         if self.stack is not None:
             return self.stack
@@ -222,8 +227,8 @@ class Platform:
             return
         p, login = self.embedded, self.stack.login
         assert login is not None
-        assert self._pg is not None
-        await self._pg.open()
+        if self._pg is not None:
+            await self._pg.open()
         self._subscriber = GmqttSubscriber(
             self.stack.host,
             self.stack.port,
@@ -261,8 +266,8 @@ class Platform:
             await self._link.stop()
         if self._subscriber is not None:
             await self._subscriber.stop()
-        await self.command_queue.close()
         if self._pg is not None:
+            await self.command_queue.close()
             await self._pg.close()
         await self.embedded.records.close()
 
@@ -274,11 +279,12 @@ async def run(
     seed: int,
     tick_s: float = 0.05,
     stack: bool = False,
+    keep: str = "postgresql",
 ) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     network = load_network(seed)
     router = CCHRouter(network)
-    parts = Platform(network, stack)
+    parts = Platform(network, stack, keep)
     platform = parts.embedded
     manufacturer = "headway-bench"
     serials = [serial_number(k) for k in range(vehicles)]
@@ -387,8 +393,8 @@ async def run(
     p99 = _pct(every, 99)
     return {
         "broker": broker.name,
-        "records": "postgresql" if stack else "memory",
-        "queue": "redis stream" if stack else "memory",
+        "records": "postgresql" if parts.pg else "memory",
+        "queue": "redis stream" if parts.pg else "memory",
         "vehicles": vehicles,
         "rate_per_s": rate,
         "commands": len(ids),
@@ -457,10 +463,19 @@ def main(argv: list[str] | None = None) -> int:
         help="stack: the stack's Mosquitto, PostgreSQL and Redis (scripts/stack up) for the "
         "link, the command records and the queue, instead of amqtt and memory",
     )
+    parser.add_argument(
+        "--records",
+        choices=("postgresql", "memory"),
+        default="postgresql",
+        help="with --broker stack: command records in PostgreSQL and the queue on Redis "
+        "(default), or both in memory",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     stack = args.broker == "stack"
-    result = asyncio.run(run(args.vehicles, args.rate, args.duration, args.seed, stack=stack))
+    result = asyncio.run(
+        run(args.vehicles, args.rate, args.duration, args.seed, stack=stack, keep=args.records)
+    )
     print(json.dumps(result))
     return 0
 
