@@ -60,6 +60,7 @@ SHARE_GROUP = "headway-bridge"
 QOS = {"state": 1, "visualization": 1, "connection": 1, "factsheet": 1}
 REGISTRY_REFRESH_S = 5.0
 SERVE_EVERY_S = 0.005
+IDLE_S = 0.05
 REPORT_EVERY_S = 10.0
 BACKLOG_WARNING = 10_000
 REGISTRY_REFRESH_ROUNDS = 5  # the API's health watch runs once a second
@@ -180,9 +181,11 @@ async def run_bridge(settings: Settings, ready: Callable[[], None] | None = None
         while not stop.is_set():
             # Delivery reports are also served on every produce; this catches the last
             # ones of a burst, so acknowledgements never wait for the next message.
-            await asyncio.sleep(SERVE_EVERY_S)
             if events.durable < events.produced:
                 events.serve()
+                await asyncio.sleep(SERVE_EVERY_S)
+            else:
+                await asyncio.sleep(IDLE_S)
             now = loop.time()
             if now - reported > REPORT_EVERY_S:
                 reported = now
@@ -200,6 +203,7 @@ async def run_bridge(settings: Settings, ready: Callable[[], None] | None = None
                     await asyncio.to_thread(registry.refresh)
         await drain(timeout_s=30.0)
         await subscriber.stop()
+        events.on_durable = None  # flush serves reports on another thread; none is left to ack
         await events.flush(timeout_s=30.0)
         await redis.aclose()
 
