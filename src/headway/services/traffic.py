@@ -145,6 +145,12 @@ class TrafficFollower:
             return False
         snapshot = await self._store.latest(self._map_id, now, self._stale_after_s)
         factors = None if snapshot is None else snapshot.factors
+        before = None if self.current is None else self.current.factors
+        if (factors is None and before is None) or (
+            factors is not None and before is not None and np.array_equal(factors, before)
+        ):
+            self._version, self.current = version, snapshot
+            return False  # a heartbeat: nothing to re-customise
         for router in self._routers:
             # On the loop's own thread, though re-customising takes 10-30 ms for a city:
             # RoutingKit's query objects are per thread and must be dropped by the thread

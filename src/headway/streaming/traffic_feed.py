@@ -156,7 +156,12 @@ class TrafficFeed:
         publish_every_s: float = 10.0,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        heartbeat_s: float = 300.0,
+        min_change: float = 0.02,
     ) -> None:
+        """Every publish_every_s the factors are published if one moved by more than
+        min_change (relative) anywhere, or heartbeat_s has passed (readers drop a silent source):
+        each publish makes every router re-customise, and drops cached travel times."""
         self.map_id = network.frame.map_id
         self.estimator = TrafficEstimator(network, params)
         self.visits = SegmentVisits(rules)
@@ -165,6 +170,9 @@ class TrafficFeed:
         self._publish_every_s = publish_every_s
         self._clock = clock
         self._metrics = metrics
+        self._heartbeat_s = heartbeat_s
+        self._min_change = min_change
+        self._published: tuple[float, FloatArray] | None = None
         self.version = 0
         self.failures = 0
 
@@ -185,17 +193,28 @@ class TrafficFeed:
             self._metrics.traffic_observations.inc(used)
         return used
 
-    async def publish(self) -> int:
-        """Publish the factors as they stand now; returns the store's new version."""
+    async def publish(self, force: bool = True) -> int:
+        """Publish the factors as they stand now (unless force is False and they have
+        not changed enough); returns the store's version."""
         now = self._clock()
+        factors = self.estimator.factors(now)
+        last = self._published
+        if (
+            not force
+            and last is not None
+            and now - last[0] < self._heartbeat_s
+            and float(np.max(np.abs(factors / last[1] - 1.0), initial=0.0)) <= self._min_change
+        ):
+            return self.version
         part = TrafficPart(
             source=self._source,
             at=now,
             observations=self.estimator.observations,
-            factors=self.estimator.factors(now),
+            factors=factors,
             observed_at=self.estimator.observed_at(),
         )
         self.version = await self._store.publish(self.map_id, part)
+        self._published = (now, factors)
         if self._metrics is not None:
             self._metrics.traffic_version.set(self.version)
             self._metrics.traffic_edges_slowed.set(int(np.count_nonzero(part.factors > 1.1)))
@@ -207,7 +226,7 @@ class TrafficFeed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), pause)
             try:
-                await self.publish()
+                await self.publish(force=False)
                 pause = self._publish_every_s
             except Exception as exc:  # the store away: the estimate carries on, retry
                 self.failures += 1

@@ -192,3 +192,53 @@ async def test_the_embedded_profile_wires_the_processor_to_its_router(
     assert isinstance(router, CCHRouter)
     assert router.traffic[edge] > 3.0
     await platform.records.close()
+
+
+async def test_unchanged_traffic_is_not_published_again_nor_applied_again(
+    network: RoadNetwork,
+) -> None:
+    store = MemoryTrafficStore()
+    clock = [1000.0]
+    feed = TrafficFeed(network, store, "p1", clock=lambda: clock[0], heartbeat_s=300.0)
+    e = 5
+    xy = [network.position_at(e, 1.0)[:2]] * 2
+    feed.add(["a", "a"], [e, e + 1], [999.0, 1000.0], xy, [0.6, 0.6])
+    applied: list[float] = []
+    router = CCHRouter(network)
+    follower = TrafficFollower(
+        store,
+        network.frame.map_id,
+        [router],
+        clock=lambda: clock[0],
+        after_apply=[lambda: applied.append(clock[0])],
+    )
+    assert await feed.publish(force=False) == 1
+    assert await follower.refresh()
+    clock[0] += 1.0  # a second later the factor has hardly decayed: nothing to say
+    assert await feed.publish(force=False) == 1
+    assert not await follower.refresh()
+    assert applied == [1000.0]
+
+
+async def test_a_heartbeat_keeps_a_source_alive_without_re_customising(
+    network: RoadNetwork,
+) -> None:
+    store = MemoryTrafficStore()
+    clock = [1000.0]
+    feed = TrafficFeed(network, store, "p1", clock=lambda: clock[0], heartbeat_s=300.0)
+    applied: list[float] = []
+    follower = TrafficFollower(
+        store,
+        network.frame.map_id,
+        [CCHRouter(network)],
+        clock=lambda: clock[0],
+        after_apply=[lambda: applied.append(clock[0])],
+    )
+    assert await feed.publish(force=False) == 1
+    assert await follower.refresh()
+    clock[0] += 400.0
+    assert await feed.publish(force=False) == 2  # the same factors, but time to say so
+    assert not await follower.refresh()
+    assert follower.current is not None
+    assert (follower.current.version, follower.current.at) == (2, 1400.0)
+    assert applied == [1000.0]
