@@ -66,6 +66,20 @@ export function refusalHeadline(r: Ride): string {
   return REFUSAL_HEADLINE[r.reason ?? ""] ?? "No ride could be offered.";
 }
 
+/** Reasons worth asking again for unchanged: they depend on how busy the fleet is now. */
+export function refusalPasses(r: Ride): boolean {
+  return r.reason === "no_vehicle_in_range" || r.reason === "no_feasible_insertion";
+}
+
+/**
+ * The server's explanation, when it says more than the headline: which end is outside
+ * the area, which stop serves both ends. Generic engine messages would only repeat it.
+ */
+export function refusalDetail(r: Ride): string {
+  const specific = r.reason === "outside_service_area" || r.reason === "unroutable";
+  return specific || !(r.reason && r.reason in REFUSAL_HEADLINE) ? sentence(r.message) : "";
+}
+
 export function refusalAdvice(r: Ride): string {
   return REFUSAL_ADVICE[r.reason ?? ""] ?? "Try again in a few minutes.";
 }
