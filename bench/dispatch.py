@@ -99,6 +99,7 @@ def summary(o: Outcome, config: DispatchConfig) -> dict[str, Any]:
         "wait_mean_s": round(float(waits.mean()), 1) if len(waits) else None,
         "wait_p95_s": round(float(np.percentile(waits, 95)), 1) if len(waits) else None,
         "pickups_in_promised_window": round(o.on_time / max(len(waits), 1), 4),
+        "rides_within_limit": round(1 - o.late_dropoffs / max(o.completed, 1), 4),
         "detour_mean": round(statistics.fmean(o.detours), 3) if o.detours else None,
         "empty_km_share": round(o.km_empty / max(o.km_total, 1e-9), 4),
         "vehicle_km": round(o.km_total, 1),

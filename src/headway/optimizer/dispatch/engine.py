@@ -127,6 +127,7 @@ class DispatchEngine:
         """The cheapest feasible insertion of the request into the plans, held as an
         offer until accepted, declined or expired; or a refusal with its reason."""
         plans, c = self._plans, self._config
+        plans.advance(now_s)
         self._expire(now_s)
         refusal = self._screen(request, now_s)
         if 0 <= request.origin < plans.travel.n_nodes:
@@ -167,6 +168,7 @@ class DispatchEngine:
 
     def accept(self, ride_id: str, now_s: float) -> RideView:
         """Book an offered ride: its pickup window and ride-time limit become promises."""
+        self._plans.advance(now_s)
         self._expire(now_s)
         ride = self._ride(ride_id)
         if ride.phase != RidePhase.OFFERED:
@@ -186,6 +188,7 @@ class DispatchEngine:
     def cancel(self, ride_id: str, now_s: float) -> frozenset[str]:
         """Cancel an offered or booked ride before pickup; returns the vehicles whose
         plan changed."""
+        self._plans.advance(now_s)
         ride = self._ride(ride_id)
         if ride.phase not in OPEN_RIDES:
             raise RideStateError(ride_id, ride.phase, "cancel")
@@ -229,6 +232,7 @@ class DispatchEngine:
     def arrived(self, vehicle_id: str, node: int, now_s: float) -> None:
         """The vehicle is at ``node`` now: its plan is re-timed from here and any
         rebalancing or depot stop there is done."""
+        self._plans.advance(now_s)
         vehicle = self._vehicle(vehicle_id)
         vehicle.snap = replace(vehicle.snap, node=node, ready_s=now_s)
         tail = vehicle.tail_stop()
@@ -240,6 +244,7 @@ class DispatchEngine:
 
     def picked_up(self, ride_id: str, now_s: float) -> None:
         """The rider is on board; their ride-time limit counts from now."""
+        self._plans.advance(now_s)
         ride = self._ride(ride_id)
         if ride.phase not in OPEN_RIDES or ride.vehicle is None:
             raise RideStateError(ride_id, ride.phase, "pick up")
@@ -254,6 +259,7 @@ class DispatchEngine:
 
     def dropped_off(self, ride_id: str, now_s: float) -> None:
         """The rider has left the vehicle; the ride is completed."""
+        self._plans.advance(now_s)
         ride = self._ride(ride_id)
         if ride.phase != RidePhase.PICKED_UP or ride.vehicle is None:
             raise RideStateError(ride_id, ride.phase, "drop off")
@@ -266,6 +272,7 @@ class DispatchEngine:
 
     def charged(self, vehicle_id: str, soc: float, now_s: float) -> None:
         """The vehicle has finished charging at its charge stop, with ``soc``."""
+        self._plans.advance(now_s)
         vehicle = self._vehicle(vehicle_id)
         if vehicle.bound_for(StopKind.CHARGE):
             drop_tail(self._chargers, vehicle, now_s)
@@ -282,6 +289,7 @@ class DispatchEngine:
         Returns the vehicles whose plan changed."""
         c = self._config
         deadline = time.perf_counter() + budget_s
+        self._plans.advance(now_s)
         changed = self._expire(now_s)
         changed |= send_to_charge(self._plans, self._chargers, now_s)
         if c.rebalance and now_s - self._last_rebalance >= c.rebalance_period_s:

@@ -9,7 +9,8 @@ absolute in ``late``). The cached schedule (start of service, departure, running
 load) is what an insertion keeps before the point where it changes the route.
 
 Vehicles leave as soon as they can and wait only for a pickup window to open, so the
-forward pass below is the schedule they will follow: checking it is exact.
+forward pass below is the schedule they will follow: checking it is exact. Stops at one
+node whose windows are open are served together, in one dwell.
 """
 
 from __future__ import annotations
@@ -102,10 +103,10 @@ def retime(f: Fleet, v: int, tail: FloatArray, p: Params) -> bool:
     drive = 0.0
     cost = 0.0
     prev = f.anchor[v]
+    prev_begin = -np.inf
     for x in range(f.size[v]):
         node = f.node[v, x]
-        arrive = t + f.leg[v, x]
-        begin = max(arrive, f.early[v, x])
+        begin, t = _serve(t, f.leg[v, x], f.early[v, x], node, prev, prev_begin, p.dwell)
         if begin > f.late[v, x]:
             f.late[v, x] = begin
         drive += f.leg[v, x]
@@ -118,17 +119,30 @@ def retime(f: Fleet, v: int, tail: FloatArray, p: Params) -> bool:
             if y >= 0 and begin - picked > f.max_ride[v, x]:
                 f.max_ride[v, x] = begin - picked
             cost += p.ride_weight * (begin - picked)
-        service = p.dwell if (x == 0 or node != prev) else 0.0
         f.start[v, x] = begin
-        t = begin + service
         f.depart[v, x] = t
         f.load[v, x] = load
         f.cum_drive[v, x] = drive
         f.cum_cost[v, x] = drive + cost
         prev = node
+        prev_begin = begin
     f.base_cost[v] = drive + cost
     last = f.node[v, f.size[v] - 1] if f.size[v] > 0 else f.anchor[v]
     return bool(drive + tail[last] <= f.budget[v] + EPS)
+
+
+@njit
+def _serve(
+    t: float, leg: float, early: float, node: int, prev: int, prev_begin: float, dwell: float
+) -> tuple[float, float]:
+    """(start of service, departure) of a stop reached ``leg`` after leaving at ``t``.
+    A stop at the node of the one before, whose window was already open when that one
+    began, is served with it in the same dwell; any other stop begins when the vehicle
+    is there and the window open, and costs a dwell."""
+    if node == prev and early <= prev_begin:
+        return prev_begin, t
+    begin = max(t + leg, early)
+    return begin, begin + dwell
 
 
 class Ask(NamedTuple):
@@ -161,13 +175,14 @@ def _walk(
         drive = 0.0
         cost = 0.0
         prev = f.anchor[v]
+        prev_begin = -np.inf
     else:
         t = f.depart[v, i - 1]
         load = f.load[v, i - 1]
         drive = f.cum_drive[v, i - 1]
         cost = f.cum_cost[v, i - 1] - drive
         prev = f.node[v, i - 1]
-    first = i == 0
+        prev_begin = f.start[v, i - 1]
     last_kind = 0  # 0 an old stop or the anchor, 1 the pickup, 2 the drop-off
     t_pick = 0.0
     t_drop = 0.0
@@ -175,7 +190,7 @@ def _walk(
         for what in range(2):
             if what == 0 and x == i:
                 leg = q.to_pick[prev] if last_kind == 0 else 0.0
-                begin = max(t + leg, q.early)
+                begin, after = _serve(t, leg, q.early, q.pick, prev, prev_begin, p.dwell)
                 if begin > q.late + EPS:
                     return PICK_LATE, 0.0, 0.0, 0.0
                 load += q.seats
@@ -187,7 +202,7 @@ def _walk(
                 kind = 1
             elif what == 1 and x == j:
                 leg = q.direct if last_kind == 1 else q.to_drop[prev]
-                begin = t + leg
+                begin, after = _serve(t, leg, 0.0, q.drop, prev, prev_begin, p.dwell)
                 if begin - t_pick > q.max_ride + EPS:
                     return DROP_LATE, 0.0, 0.0, 0.0
                 load -= q.seats
@@ -198,10 +213,9 @@ def _walk(
             else:
                 continue
             drive += leg
-            service = p.dwell if (first or node != prev) else 0.0
-            first = False
-            t = begin + service
+            t = after
             prev = node
+            prev_begin = begin
             last_kind = kind
         if x == m:
             break
@@ -212,7 +226,7 @@ def _walk(
             leg = q.from_pick[node]
         else:
             leg = q.from_drop[node]
-        begin = max(t + leg, f.early[v, x])
+        begin, after = _serve(t, leg, f.early[v, x], node, prev, prev_begin, p.dwell)
         if begin > f.late[v, x] + EPS:
             return OTHER, 0.0, 0.0, 0.0
         load += f.delta[v, x]
@@ -233,10 +247,9 @@ def _walk(
                 return OTHER, 0.0, 0.0, 0.0
             cost += p.ride_weight * (begin - picked)
         drive += leg
-        service = p.dwell if (first or node != prev) else 0.0
-        first = False
-        t = begin + service
+        t = after
         prev = node
+        prev_begin = begin
         last_kind = 0
     if drive + tail[prev] > f.budget[v] + EPS:
         return OTHER, 0.0, 0.0, 0.0
@@ -260,7 +273,10 @@ def best_insertion(
         for i in range(m + 1):
             before = f.ready[v] if i == 0 else f.depart[v, i - 1]
             at = f.anchor[v] if i == 0 else f.node[v, i - 1]
-            if before + q.to_pick[at] > q.late + EPS:
+            reach = before + q.to_pick[at]
+            if i > 0 and at == q.pick and q.early <= f.start[v, i - 1]:
+                reach = f.start[v, i - 1]  # boards with the stop before
+            if reach > q.late + EPS:
                 break
             if i > 0 and f.load[v, i - 1] + q.seats > f.capacity[v]:
                 continue

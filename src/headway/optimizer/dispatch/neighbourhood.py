@@ -59,7 +59,7 @@ def replan_neighbourhood(plans: Plans, rng: random.Random, size: int, deadline: 
     dwell = plans.config.dwell_s
     requests = [_request(r, where, index, dwell) for r in rides]
     vehicles = [
-        darp.Vehicle(where[v.snap.node], sink, v.snap.seats, (v.snap.ready_s, v.snap.ready_s))
+        darp.Vehicle(where[v.snap.node], sink, v.snap.seats, (plans.ready(v), plans.ready(v)))
         for v in group
     ]
     problem = darp.Problem(requests, vehicles, matrix)
@@ -103,7 +103,7 @@ def _neighbourhood(plans: Plans, rng: random.Random, size: int) -> list[Vehicle]
     row = plans.travel.from_node(seed.snap.node)
     others = sorted(
         (v for v in active if v is not seed and v.stops),
-        key=lambda v: row[v.snap.node] + max(0.0, v.snap.ready_s - seed.snap.ready_s),
+        key=lambda v: row[v.snap.node] + max(0.0, plans.ready(v) - plans.ready(seed)),
     )
     return [seed, *others[: size - 1]]
 

@@ -45,6 +45,21 @@ class Plans:
         """Rides offered or booked and not yet picked up."""
         self.tail = self.charger_distances()
         """Seconds from each node to the nearest charger."""
+        self.now = -np.inf
+        """The latest time a caller has told: no vehicle can leave before it."""
+
+    def advance(self, now_s: float) -> None:
+        """Bring every plan up to ``now_s``: a vehicle that was ready earlier (idle, or
+        waiting at a stop) leaves no earlier than now."""
+        if now_s <= self.now:
+            return
+        self.now = now_s
+        f = self.fleet
+        rows = self.rows()
+        stale = rows[f.ready[rows] < now_s]
+        f.ready[stale] = now_s
+        for v in stale[f.size[stale] > 0].tolist():
+            retime(f, v, self.tail, self.params)
 
     def set_phase(self, ride: Ride, phase: RidePhase) -> None:
         """Move the ride to ``phase``, keeping the indexes of open rides."""
@@ -79,12 +94,16 @@ class Plans:
     def cost(self, vehicle: Vehicle) -> float:
         return float(self.fleet.base_cost[vehicle.row])
 
+    def ready(self, vehicle: Vehicle) -> float:
+        """When the vehicle can leave its anchor: as reported, and not before now."""
+        return float(self.fleet.ready[vehicle.row])
+
     def end_of_rides(self, vehicle: Vehicle) -> tuple[int, float, float]:
         """(node, time, seconds of driving) when the vehicle's last rider is off."""
         f, v = self.fleet, vehicle.row
         m = int(f.size[v])
         if m == 0:
-            return vehicle.snap.node, vehicle.snap.ready_s, 0.0
+            return vehicle.snap.node, self.ready(vehicle), 0.0
         return int(f.node[v, m - 1]), float(f.depart[v, m - 1]), float(f.cum_drive[v, m - 1])
 
     def ask(self, ride: Ride) -> Ask:
@@ -175,7 +194,7 @@ class Plans:
             raise AssertionError("more stops than max_stops")
         f.size[v] = len(stops)
         f.anchor[v] = snap.node
-        f.ready[v] = snap.ready_s
+        f.ready[v] = max(snap.ready_s, self.now)
         f.onboard[v] = sum(vehicle.onboard.values())
         f.capacity[v] = snap.seats
         f.budget[v] = max(0.0, snap.soc - c.reserve_soc) / self.soc_per_drive_s
@@ -216,10 +235,15 @@ class Plans:
         """The vehicle's plan as the engine publishes it."""
         f, v = self.fleet, vehicle.row
         out: list[PlannedStop] = []
+        arrive = self.ready(vehicle)
         for x, stop in enumerate(vehicle.ride_stops()):
             ride = self.rides[stop.ride or ""]
-            leave = vehicle.snap.ready_s if x == 0 else float(f.depart[v, x - 1])
-            arrive = leave + float(f.leg[v, x])
+            grouped = (
+                x > 0 and f.node[v, x] == f.node[v, x - 1] and f.start[v, x] == f.start[v, x - 1]
+            )
+            if not grouped:  # else it is served with the stop before: same arrival
+                leave = self.ready(vehicle) if x == 0 else float(f.depart[v, x - 1])
+                arrive = leave + float(f.leg[v, x])
             pick = stop.kind == StopKind.PICK
             window = ride.window if pick else (0.0, ride.dropoff_latest_s)
             out.append(

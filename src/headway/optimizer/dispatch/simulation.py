@@ -46,6 +46,8 @@ class Outcome:
     waits_s: list[float] = field(default_factory=list)
     detours: list[float] = field(default_factory=list)
     on_time: int = 0
+    late_dropoffs: int = 0
+    """Pickups inside their promised window; drop-offs after the ride-time limit."""
     completed: int = 0
     passengers: int = 0
     km_empty: float = 0.0
@@ -180,8 +182,10 @@ class Simulation:
             elif stop.kind == StopKind.DROP:
                 ride_id = stop.ride_ids[0]
                 timed = self._ride_info[ride_id]
-                picked = engine.ride(ride_id).picked_up_s
+                view = engine.ride(ride_id)
+                picked = view.picked_up_s
                 assert picked is not None
+                self.out.late_dropoffs += int(t > view.dropoff_latest_s + 1e-6)
                 engine.dropped_off(ride_id, t)
                 direct = self.router.travel_time(timed.request.origin, timed.request.destination)
                 self.out.detours.append((t - picked) / max(direct, 1.0))

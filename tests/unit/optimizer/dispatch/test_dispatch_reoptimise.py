@@ -67,8 +67,8 @@ def test_reoptimising_never_breaks_a_promise_nor_raises_the_cost(
         new_cost = engine.plan_cost()
         assert new_cost <= cost + 1e-6
         cost = new_cost
-        for vid, at in starts.items():
-            check_plan(engine, vid, at, 0.0, 4, {}, rides)
+        for vid, at in starts.items():  # vehicles that have not moved: ready now
+            check_plan(engine, vid, at, 1.0 + round_, 4, {}, rides)
         for ride_id, window in promised.items():
             view = engine.ride(ride_id)
             assert view.pickup_window == window
@@ -118,8 +118,8 @@ def test_the_solver_swaps_crossed_rides_within_their_promises(
     assert engine.ride("r2").vehicle_id == "A"
     assert engine.plan_cost() < before
     rides = {"r1": (1, 200.0 + 600.0), "r2": (1, 200.0 + 600.0)}
-    check_plan(engine, "A", node(0, 0), 0.0, 1, {}, rides)
-    check_plan(engine, "B", node(7, 0), 0.0, 1, {}, rides)
+    check_plan(engine, "A", node(0, 0), 1.0, 1, {}, rides)
+    check_plan(engine, "B", node(7, 0), 1.0, 1, {}, rides)
     for ride_id, window in windows.items():
         view = engine.ride(ride_id)
         assert view.pickup_window == window
