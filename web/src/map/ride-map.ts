@@ -240,11 +240,11 @@ export class RideMap {
   }
 
   /** Frame these points, leaving room for the pins drawn above them. */
-  fit(points: LatLon[], maxZoom = 16): void {
+  fit(points: LatLon[], animate = true, maxZoom = 16): void {
     if (!points.length) return;
     const b = new LngLatBounds();
     for (const p of points) b.extend([p.lon, p.lat]);
-    this.map.fitBounds(b, { padding: { top: 64, bottom: 44, left: 40, right: 60 }, maxZoom, duration: 600 });
+    this.map.fitBounds(b, { padding: { top: 64, bottom: 44, left: 40, right: 60 }, maxZoom, duration: animate ? 600 : 0 });
   }
 
   /** Where a point is drawn, in page pixels (used by end-to-end tests to tap it). */
