@@ -3,6 +3,7 @@ in-memory ones, plus what only the real ones do (geo indexes, partitions, replay
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -39,6 +40,28 @@ class TestKafkaEventLog(EventLogContract):
         topic = self.unique("contract")
         await log.ensure_topics([topic], partitions=3)
         return topic
+
+
+async def test_kafka_durable_mark_follows_acknowledgements(stack: Stack, unique: str) -> None:
+    """What the bridge acknowledges MQTT by: every record up to ``durable`` is in Kafka."""
+    log = KafkaEventLog(stack.kafka_bootstrap, client_id=f"{unique}-durable")
+    topic = f"{unique}.durable"
+    await log.ensure_topics([topic], partitions=3)
+    marks: list[int] = []
+    log.on_durable = marks.append
+    for i in range(500):
+        log.produce(topic, f"k{i % 7}", b"x")
+    assert log.produced == 500
+    deadline = time.monotonic() + 30
+    while log.durable < 500 and time.monotonic() < deadline:
+        log.serve()
+        await asyncio.sleep(0.01)
+    assert log.durable == 500
+    assert log.delivered == 500
+    assert marks == sorted(marks)
+    assert marks[-1] == 500
+    log.on_durable = None
+    await log.close()
 
 
 class TestRedisLiveState(LiveStateContract):

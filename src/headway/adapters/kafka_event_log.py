@@ -148,6 +148,9 @@ class KafkaEventLog:
         if self._failures:
             failures, self._failures = self._failures, []
             raise EventLogError(f"{len(failures)} records refused by Kafka; first: {failures[0]}")
+        if self._again:  # timed out and queued again: sent, not yet acknowledged
+            self.serve()
+            left += len(self._producer)
         if left:
             raise EventLogError(f"{left} records still unacknowledged after {timeout_s} s")
 
