@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from headway.domain.commands import Command, CommandKind, CommandParams
+from headway.domain.commands import Command, CommandKind, CommandParams, CommandStatus
 from headway.domain.errors import HeadwayError
 from headway.domain.transit import Block, TransitFeed, TransitStop, Trip
 from headway.domain.vehicles import VehicleState
@@ -72,6 +72,8 @@ class CommandSubmitter(Protocol):
         issued_by: str = "",
         idempotency_key: str | None = None,
     ) -> tuple[Command, bool]: ...
+
+    async def get(self, command_id: str) -> Command | None: ...
 
 
 class LiveStates(Protocol):
@@ -180,6 +182,8 @@ class FixedRouteStats:
     trips_completed: int = 0
     """Trips whose vehicle reached their last stop."""
     releases_sent: int = 0
+    trips_resent: int = 0
+    """Drives sent again because the vehicle refused or never took the first."""
     order_failures: int = 0
     """Drive or release commands the command service refused."""
 
@@ -210,6 +214,9 @@ class FixedRouteSetup:
     control_stops: frozenset[str] | None = None
     timetable_day: dt.date | None = None
     """Run this date's trips today (a feed whose dates are past); None: today's."""
+
+
+_REFUSED = frozenset({CommandStatus.REJECTED, CommandStatus.EXPIRED, CommandStatus.FAILED})
 
 
 class FixedRouteService:
@@ -248,6 +255,10 @@ class FixedRouteService:
         self._points: dict[str, tuple[int, ...]] = {}
         self._orders: dict[str, str] = {}
         """Trip id to the drive command that carries it."""
+        self._taken: set[str] = set()
+        """Drive commands the vehicle has acknowledged (no need to look at them again)."""
+        self._attempts: dict[str, int] = {}
+        """Trip id to how many of its drives were refused (each retry has its own keys)."""
         self._released: set[tuple[str, int]] = set()
         self._board_built = float("-inf")
         self._day_end = float("inf")
@@ -276,6 +287,8 @@ class FixedRouteService:
         control = self.config.control_stops
         self._points = {t.id: release_points(t, control) for t in trips}
         self._orders = {}
+        self._taken = set()
+        self._attempts = {}
         self._released = set()
         self._departures = defaultdict(list)
         blocks = self.feed.blocks_on(source)
@@ -404,11 +417,18 @@ class FixedRouteService:
             trip = progress.trip
             if trip is None:
                 continue
+            if trip.id in self._orders and not await self._order_stands(trip.id):
+                del self._orders[trip.id]  # refused or lapsed: sent again, with new keys
+                self._attempts[trip.id] = self._attempts.get(trip.id, 0) + 1
+                self._released = {r for r in self._released if r[0] != trip.id}
+                self.stats.trips_resent += 1
             if trip.id not in self._orders:
                 if now < self._day_start + trip.start_s - self.config.trip_lead_s:
                     continue
                 request = drive_request(trip, self._points[trip.id], self.config.order_ttl_s)
-                command = await self._submit(vehicle_id, request, drive_key(self.day, trip))
+                command = await self._submit(
+                    vehicle_id, request, self._key(drive_key(self.day, trip), trip)
+                )
                 if command is None:
                     continue
                 self._orders[trip.id] = command[0]
@@ -424,9 +444,37 @@ class FixedRouteService:
             request = release_request(
                 trip, self._points[trip.id], index, self._orders[trip.id], self.config.order_ttl_s
             )
-            if await self._submit(vehicle_id, request, release_key(self.day, trip, index)):
+            key = self._key(release_key(self.day, trip, index), trip)
+            if await self._submit(vehicle_id, request, key):
                 self._released.add((trip.id, index))
                 self.stats.releases_sent += 1
+
+    def _key(self, key: str, trip: Trip) -> str:
+        """A key of the trip's current attempt: a retry is a new command, not the old."""
+        attempt = self._attempts.get(trip.id, 0)
+        return f"{key}#{attempt}" if attempt else key
+
+    async def _order_stands(self, trip_id: str) -> bool:
+        """False when the trip's drive was refused, lapsed or failed before the vehicle
+        took it (a vehicle that moved on since its last report refuses an order)."""
+        assert self._commands is not None
+        command_id = self._orders[trip_id]
+        if command_id in self._taken:
+            return True
+        command = await self._commands.get(command_id)
+        if command is None:
+            return True
+        if command.status in (CommandStatus.ACCEPTED, CommandStatus.SENT):
+            return True
+        if command.status in _REFUSED and not any(
+            h.status is CommandStatus.ACKNOWLEDGED for h in command.history
+        ):
+            log.info(
+                "trip %s: drive %s %s (%s)", trip_id, command.id, command.status, command.reason
+            )
+            return False
+        self._taken.add(command_id)
+        return True
 
     async def _submit(
         self, vehicle_id: str, request: CommandRequest, key: str

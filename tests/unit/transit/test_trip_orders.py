@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
-from headway.domain.commands import Command, CommandKind, CommandStatus
+from headway.domain.commands import Command, CommandKind, CommandStatus, Transition
 from headway.domain.transit import Trip
 from headway.domain.vehicles import VehicleState, VehicleStatus
 from headway.network.cch_router import CCHRouter
@@ -68,6 +68,9 @@ class Commands:
         )  # fmt: skip
         self.by_key[key] = command
         return command, True
+
+    async def get(self, command_id: str) -> Command | None:
+        return next((c for c in self.by_key.values() if c.id == command_id), None)
 
     def of(self, vehicle_id: str, kind: CommandKind) -> list[CommandRequest]:
         return [r for v, r, _ in self.created if v == vehicle_id and r.kind is kind]
@@ -257,3 +260,27 @@ def test_the_service_day_runs_past_midnight() -> None:
     assert service_day_at(at("03:59") + 86400, TZ) == DAY
     assert service_day_at(at("04:00") + 86400, TZ) == DAY + dt.timedelta(days=1)
     assert service_day_at(at("12:00"), TZ) == DAY
+
+
+async def test_a_refused_drive_is_sent_again_under_new_keys(timetable: CityTimetable) -> None:
+    line = Line(timetable, Commands(), at("09:00"))
+    line.svc.start_day(DAY, VEHICLES)
+    await line.tick()
+    vehicle = sorted(line.svc.vehicle_ids)[0]
+    trip = line.trip(vehicle)
+    key = f"fixed-routes:trip:{DAY}:{trip.id}"
+    refused = line.commands.by_key[key]
+    # The vehicle had moved on from where it last reported: it refused the order.
+    line.commands.by_key[key] = replace(
+        refused,
+        status=CommandStatus.REJECTED,
+        history=(Transition(CommandStatus.SENT, 0.0), Transition(CommandStatus.REJECTED, 1.0)),
+    )
+    await line.tick()
+    drives = line.commands.of(vehicle, CommandKind.DRIVE)
+    assert len(drives) == 2
+    assert drives[1] == drives[0]
+    assert f"{key}#1" in line.commands.by_key
+    assert line.svc.stats.trips_resent == 1
+    await line.tick()
+    assert len(line.commands.of(vehicle, CommandKind.DRIVE)) == 2
