@@ -27,11 +27,13 @@ from scipy.sparse.csgraph import dijkstra
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from headway.adapters.memory.traffic import MemoryTrafficStore  # noqa: E402
 from headway.network.cch_router import CCHRouter  # noqa: E402
 from headway.network.matching import FleetMatcher, match_trace  # noqa: E402
 from headway.network.osm_import import import_osm  # noqa: E402
 from headway.network.routing import DijkstraRouter  # noqa: E402
 from headway.network.traces import simulate_trace  # noqa: E402
+from headway.streaming.traffic_feed import TrafficFeed  # noqa: E402
 
 DEFAULT_OSM = REPO.parent / "shared" / "data" / "osm" / "heidelberg.osm.pbf"
 
@@ -112,9 +114,10 @@ def main() -> int:
 
     report_rng = np.random.default_rng([args.seed, 1])
     correct = dict.fromkeys(("offline", "online", "offline_rep", "online_rep", "snap"), 0)
-    cpu = dict.fromkeys(("offline", "online", "online_rep", "snap"), 0.0)
+    cpu = dict.fromkeys(("offline", "online", "online_rep", "snap", "traffic"), 0.0)
     fixes = 0
-    for _ in range(args.traces):
+    feed = TrafficFeed(network, MemoryTrafficStore(), "bench")
+    for k in range(args.traces):
         trace = simulate_trace(
             network, router, rng, legs=2, interval_s=1.0, sigma_m=15.0, report_rng=report_rng
         )
@@ -132,6 +135,10 @@ def main() -> int:
         got["snap"] = network.snap_many(trace.xy)
         t4 = time.process_time()
         got["offline_rep"] = match_trace(network, trace.xy, trace.ts, **reported)
+        # The processor's traffic hook on the same fixes, as one vehicle per trace.
+        t5 = time.process_time()
+        feed.add([f"v{k}"] * len(ts), got["online_rep"], ts, trace.xy, trace.speed_mps.tolist())
+        cpu["traffic"] += time.process_time() - t5
         for key, (a, b) in {
             "offline": (t0, t1),
             "online": (t1, t2),
@@ -174,6 +181,8 @@ def main() -> int:
         "matching_online_us_per_fix": round(cpu["online"] / fixes * 1e6, 1),
         "matching_online_reported_us_per_fix": round(cpu["online_rep"] / fixes * 1e6, 1),
         "snapping_us_per_fix": round(cpu["snap"] / fixes * 1e6, 1),
+        "traffic_feed_us_per_fix": round(cpu["traffic"] / fixes * 1e6, 1),
+        "traffic_observations": feed.estimator.observations,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(figures), flush=True)

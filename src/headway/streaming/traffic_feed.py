@@ -112,7 +112,7 @@ class SegmentVisits:
                 if speed >= rules.moving_mps:
                     visit.speed_sum += speed
                     visit.speed_n += 1
-        if ts:
+        if len(ts):
             self._forget(max(ts))
         return out_e, out_v, out_t
 
