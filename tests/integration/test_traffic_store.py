@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from headway.adapters.redis_traffic import RedisTrafficStore
+from headway.domain.errors import StoreUnavailable
 from headway.network.cch_router import CCHRouter
 from headway.network.city import CityParams, generate_city
 from headway.services.traffic import TrafficFollower
@@ -56,3 +57,10 @@ async def test_a_processor_s_traffic_reaches_another_process_s_router(
     assert follower.current.observations == 1
     await writer.close()
     await reader.close()
+
+
+async def test_redis_out_of_reach_is_store_unavailable() -> None:
+    store = RedisTrafficStore("redis://127.0.0.1:1/0", timeout_s=0.5)
+    with pytest.raises(StoreUnavailable, match="traffic store unavailable"):
+        await store.version("m")
+    await store.close()

@@ -13,7 +13,9 @@ Every call has a socket timeout; Redis out of reach raises ``StoreUnavailable``.
 
 from __future__ import annotations
 
+import contextlib
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,14 @@ from headway.domain.errors import StoreUnavailable
 from headway.services.traffic import STALE_AFTER_S, TrafficPart, TrafficSnapshot, merge_parts
 
 _HEADER = struct.Struct("<dqq")  # at, observations, edges
+
+
+@contextlib.contextmanager
+def _available() -> Iterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StoreUnavailable(f"traffic store unavailable: {exc}") from exc
 
 
 def encode_part(part: TrafficPart) -> bytes:
@@ -54,33 +64,27 @@ class RedisTrafficStore:
 
     async def publish(self, map_id: str, part: TrafficPart) -> int:
         parts, version = self._keys(map_id)
-        try:
+        with _available():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hset(parts, part.source, encode_part(part))
                 pipe.incr(version)
                 _, new_version = await pipe.execute()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(f"traffic store unavailable: {exc}") from exc
         return int(new_version)
 
     async def version(self, map_id: str) -> int:
-        try:
+        with _available():
             value = await self._redis.get(self._keys(map_id)[1])
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(f"traffic store unavailable: {exc}") from exc
         return int(value or 0)
 
     async def latest(
         self, map_id: str, now: float, stale_after_s: float = STALE_AFTER_S
     ) -> TrafficSnapshot | None:
         parts_key, version_key = self._keys(map_id)
-        try:
+        with _available():
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.get(version_key)
                 pipe.hgetall(parts_key)
                 version, blobs = await pipe.execute()
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(f"traffic store unavailable: {exc}") from exc
         parts = [
             decode_part(k.decode() if isinstance(k, bytes) else str(k), v) for k, v in blobs.items()
         ]
