@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, ViewportSize, expect
 
 from .harness import SCREENSHOTS, Demo
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1400, "height": 860}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1400, "height": 860}
 PASSWORD = "a long enough passphrase"
 # A ride this long is over in a minute or two of the demo's sped-up time.
 TRIP_M = (1200.0, 2200.0)
@@ -31,7 +31,7 @@ RIDE_TIMEOUT_MS = 300_000
 Stop = dict[str, Any]
 
 
-@pytest.fixture()
+@pytest.fixture
 def problems() -> list[str]:
     """Console errors and uncaught exceptions of the test's page."""
     return []
@@ -49,7 +49,7 @@ def watch(page: Page, problems: list[str]) -> None:
     page.on("pageerror", on_page_error)
 
 
-@pytest.fixture()
+@pytest.fixture
 def phone(chromium: Browser, problems: list[str]) -> Iterator[Page]:
     page = chromium.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
     page.set_default_timeout(60_000)
@@ -60,7 +60,7 @@ def phone(chromium: Browser, problems: list[str]) -> Iterator[Page]:
         page.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def desktop(chromium: Browser, problems: list[str]) -> Iterator[Page]:
     page = chromium.new_page(viewport=DESKTOP)
     page.set_default_timeout(60_000)
@@ -132,6 +132,10 @@ def tap(page: Page, stop: Stop) -> None:
         page.mouse.click(stop["x"], stop["y"])
 
 
+def ride_dropoff_stop(page: Page) -> str:
+    return page.get_by_test_id("ride-dropoff-stop").inner_text()
+
+
 def status(page: Page) -> str:
     return str(page.evaluate("() => window.__headwayRide.status"))
 
@@ -196,21 +200,22 @@ def test_a_passenger_signs_up_books_and_rides_to_the_end(
     tracker = page.get_by_test_id("ride-tracker")
     expect(tracker).to_have_attribute("data-status", re.compile("accepted|assigned|picked_up"))
     ride_id = tracker.get_attribute("data-ride-id")
-    # On its way or on board, the shuttle is drawn on the map with an ETA beside it.
+    # Booked, the shuttle shows on the map on its way to the pickup, with its ETA.
     page.wait_for_function(
-        """() => ['assigned', 'picked_up'].includes(window.__headwayRide.status)
+        "() => window.__headwayRide.renderedShuttles() === 1", timeout=RIDE_TIMEOUT_MS
+    )
+    expect(page.get_by_test_id("ride-eta")).to_contain_text(re.compile(r"min|\d+ s|Now|arriving"))
+    settle(page)
+    page.screenshot(path=str(SCREENSHOTS / "passenger-ride.png"))
+
+    page.wait_for_function(
+        """() => window.__headwayRide.status === 'picked_up'
                && window.__headwayRide.renderedShuttles() === 1""",
         timeout=RIDE_TIMEOUT_MS,
     )
-    page.wait_for_function(
-        "() => window.__headwayRide.status === 'picked_up'", timeout=RIDE_TIMEOUT_MS
-    )
     expect(page.get_by_test_id("ride-status")).to_have_text("On board")
     expect(page.get_by_test_id("ride-cancel")).to_have_count(0)
-    page.wait_for_function("() => window.__headwayRide.renderedShuttles() === 1")
-    expect(page.get_by_test_id("ride-eta")).to_contain_text(re.compile(r"min|\d+ s|Now"))
-    settle(page)
-    page.screenshot(path=str(SCREENSHOTS / "passenger-ride.png"))
+    expect(page.get_by_test_id("ride-eta")).to_contain_text(ride_dropoff_stop(page))
 
     expect(tracker).to_have_attribute("data-status", "completed", timeout=RIDE_TIMEOUT_MS)
     expect(page.get_by_test_id("ride-headline")).to_contain_text("You arrived at")
@@ -220,13 +225,14 @@ def test_a_passenger_signs_up_books_and_rides_to_the_end(
     record = page.evaluate(
         """async (id) => {
              const token = JSON.parse(sessionStorage.getItem('headway.session')).token;
-             const r = await fetch('/api/v1/rides/' + id, {headers: {Authorization: 'Bearer ' + token}});
-             return r.json();
+             const auth = {headers: {Authorization: 'Bearer ' + token}};
+             return (await fetch('/api/v1/rides/' + id, auth)).json();
            }""",
         ride_id,
     )
     assert record["status"] == "completed"
-    assert record["picked_up_at"] and record["completed_at"]
+    assert record["picked_up_at"]
+    assert record["completed_at"]
     page.get_by_test_id("history-open").click()
     first = page.get_by_test_id("history-item").first
     expect(first).to_have_attribute("data-status", "completed")

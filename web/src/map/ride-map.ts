@@ -114,6 +114,17 @@ function rideLayers(): LayerSpecification[] {
       },
     },
     {
+      id: "ride-ends",
+      type: "symbol",
+      source: RIDE_SOURCE.ends,
+      layout: {
+        "icon-image": ["match", ["get", "end"], "pickup", "pin-pickup", "pin-dropoff"],
+        "icon-anchor": "bottom",
+        "icon-allow-overlap": true,
+        "icon-ignore-placement": true,
+      },
+    },
+    {
       id: "ride-shuttle-halo",
       type: "circle",
       source: RIDE_SOURCE.shuttle,
@@ -132,17 +143,6 @@ function rideLayers(): LayerSpecification[] {
         "icon-image": "shuttle",
         "icon-rotate": ["get", "heading"],
         "icon-rotation-alignment": "map",
-        "icon-allow-overlap": true,
-        "icon-ignore-placement": true,
-      },
-    },
-    {
-      id: "ride-ends",
-      type: "symbol",
-      source: RIDE_SOURCE.ends,
-      layout: {
-        "icon-image": ["match", ["get", "end"], "pickup", "pin-pickup", "pin-dropoff"],
-        "icon-anchor": "bottom",
         "icon-allow-overlap": true,
         "icon-ignore-placement": true,
       },
