@@ -98,7 +98,7 @@ class Commanders:
                 stderr=subprocess.STDOUT,
             )
 
-    async def wait_ready(self, n: int, timeout_s: float = 120.0) -> None:
+    async def wait_ready(self, n: int, timeout_s: float = 300.0) -> None:
         name = self.name(n)
         log = self.logs / f"{name}.{self._starts[name]}.log"
         deadline = time.monotonic() + timeout_s

@@ -295,3 +295,18 @@ async def test_a_command_taken_over_after_it_expired_stays_expired_and_says_so(
     rig.fleet.report("v3")
     await asyncio.sleep(0.2)
     assert commander.stats.late == 1, "noted once"
+
+
+async def test_states_that_repeat_one_that_moved_nothing_are_not_looked_up(rig: Rig) -> None:
+    commander, _ = rig.commander()
+    command = await rig.submit("v1", PAUSE)
+    await rig.settle([command.id])
+    for _ in range(20):  # the vehicle goes on reporting the finished pause, one by one
+        before = commander.stats.reports
+        rig.fleet.report("v1")
+        while commander.stats.reports == before:
+            await asyncio.sleep(0.005)
+    assert commander.stats.quiet_reports >= 10
+    other = await rig.submit("v1", RESUME)  # what it reports next is new again
+    (ended,) = await rig.settle([other.id])
+    assert ended.status is S.DONE

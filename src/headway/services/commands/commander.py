@@ -35,7 +35,13 @@ from dataclasses import dataclass, field, replace
 
 import msgspec
 
-from headway.contracts.events import TELEMETRY_TOPIC, DeadLetter, Telemetry, event_decoder
+from headway.contracts.events import (
+    TELEMETRY_TOPIC,
+    DeadLetter,
+    Progress,
+    Telemetry,
+    event_decoder,
+)
 from headway.contracts.vda5050 import (
     InstantActions,
     Order,
@@ -77,6 +83,7 @@ log = logging.getLogger(__name__)
 _ACKNOWLEDGED = frozenset({CommandStatus.ACKNOWLEDGED, CommandStatus.RUNNING})
 _LATE = "the vehicle took it over after it expired"
 _CHECKED_PER_VEHICLE = 256
+_QUIET_FOR_S = 2.0
 _FIRST_BACKOFF_S = 0.1
 _MAX_BACKOFF_S = 5.0
 
@@ -127,6 +134,8 @@ class CommanderStats:
     """Commands whose stored VDA 5050 message is invalid: failed, never sent."""
     silenced: int = 0
     late: int = 0
+    quiet_reports: int = 0
+    """States that repeated one that moved nothing, so the records were not read."""
     """Expired commands that their vehicle took over after all (noted, not undone)."""
     """Acknowledged commands failed because their vehicle went silent."""
     ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -175,6 +184,8 @@ class Commander:
         """Entries of commands held twice, to acknowledge at the next turn."""
         self._ended_here: set[str] = set()
         self._checked: dict[str, set[str]] = defaultdict(set)
+        self._quiet: dict[str, tuple[tuple[str, bool, Progress], float]] = {}
+        """Per vehicle, a report that moved no command, and when it was read."""
         """Per vehicle, ids it reported that were looked up for a late takeover."""
         self._running = False
 
@@ -593,13 +604,33 @@ class Commander:
                 )
         if reports:
             self.stats.reports += sum(len(r) for r in reports.values())
-            found = await self._store.open_for_vehicles(list(reports))
-            for vehicle_id, commands in found.items():
-                await self._track(vehicle_id, commands, reports[vehicle_id])
-            for vehicle_id, vehicle_reports in reports.items():
-                await self._notice_late(vehicle_id, found.get(vehicle_id, []), vehicle_reports[-1])
+            now = self._clock()
+            news = {v: r for v, r in reports.items() if not self._nothing_new(v, r, now)}
+            self.stats.quiet_reports += sum(len(r) for v, r in reports.items() if v not in news)
+            found = await self._store.open_for_vehicles(list(news)) if news else {}
+            for vehicle_id, vehicle_reports in news.items():
+                commands = found.get(vehicle_id, [])
+                moved = bool(commands) and await self._track(vehicle_id, commands, vehicle_reports)
+                await self._notice_late(vehicle_id, commands, vehicle_reports[-1])
+                last = vehicle_reports[-1]
+                if moved:
+                    self._quiet.pop(vehicle_id, None)
+                else:
+                    self._quiet[vehicle_id] = ((last.order_id, last.driving, last.progress), now)
         await consumer.commit()
         await asyncio.sleep(0)
+
+    def _nothing_new(self, vehicle_id: str, reports: list[VehicleReport], now: float) -> bool:
+        """Whether every report says what the vehicle's last one said, and that moved no
+        command: a vehicle repeats its order and action states every second long after
+        its commands ended, and reading its open commands again would learn nothing. A
+        command the vehicle newly takes over changes what it reports. Looked at again
+        every ``_QUIET_FOR_S`` all the same."""
+        known = self._quiet.get(vehicle_id)
+        if known is None or now - known[1] > _QUIET_FOR_S:
+            return False
+        said = known[0]
+        return all((r.order_id, r.driving, r.progress) == said for r in reports)
 
     async def _notice_late(
         self, vehicle_id: str, open_: list[Command], report: VehicleReport
@@ -648,20 +679,27 @@ class Commander:
 
     async def _track(
         self, vehicle_id: str, commands: list[Command], reports: Sequence[VehicleReport]
-    ) -> None:
+    ) -> bool:
+        """Apply the reports in order; whether any command moved (or a save conflicted)."""
+        moved = False
         for report in reports:
             for _ in range(5):
                 try:
+                    before = commands
                     commands = await self._apply_report(commands, report)
+                    moved = moved or commands is not before
                     break
                 except StaleCommand:
+                    moved = True
                     self.stats.conflicts += 1
                     found = await self._store.open_for_vehicles([vehicle_id])
                     commands = found.get(vehicle_id, [])
             if not commands:
-                return
+                return True
+        return moved
 
     async def _apply_report(self, commands: list[Command], report: VehicleReport) -> list[Command]:
+        """The vehicle's open commands after ``report``: the same list if none moved."""
         changed = observe(commands, report)
         if not changed:
             return commands
