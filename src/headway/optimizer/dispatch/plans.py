@@ -45,6 +45,7 @@ class Plans:
         """Rides offered or booked and not yet picked up."""
         self.tail = self.charger_distances()
         """Seconds from each node to the nearest charger."""
+        self._rows: IntArray | None = None
         self.now = -np.inf
         """The latest time a caller has told: no vehicle can leave before it."""
 
@@ -80,16 +81,21 @@ class Plans:
         vehicle = Vehicle(snapshot, row, idle_since_s=snapshot.ready_s)
         self.vehicles[snapshot.id] = vehicle
         self.by_row.append(vehicle)
+        self._rows = None
         return vehicle
 
     def remove(self, vehicle: Vehicle) -> None:
         self.fleet.active[vehicle.row] = 0
         self.fleet.size[vehicle.row] = 0
         self.by_row[vehicle.row] = None
+        self._rows = None
         del self.vehicles[vehicle.id]
 
     def rows(self) -> IntArray:
-        return np.array([v.row for v in self.vehicles.values()], dtype=np.int64)
+        """The rows of the vehicles in the fleet (kept until a vehicle comes or goes)."""
+        if self._rows is None:
+            self._rows = np.array([v.row for v in self.vehicles.values()], dtype=np.int64)
+        return self._rows
 
     def cost(self, vehicle: Vehicle) -> float:
         return float(self.fleet.base_cost[vehicle.row])
