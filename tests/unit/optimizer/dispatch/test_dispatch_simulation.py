@@ -4,6 +4,7 @@ times; the battery never goes below the reserve and the charger never over its p
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from headway.network.cch_router import CCHRouter
 from headway.optimizer.dispatch import (
@@ -37,6 +38,7 @@ def run(config: DispatchConfig, seed: int, noise: float = 0.15) -> tuple[Simulat
     return sim, len(requests)
 
 
+@pytest.mark.slow
 def test_battery_and_chargers_hold_through_a_simulated_morning() -> None:
     for seed in (1, 2):
         sim, n = run(CONFIG, seed)
@@ -50,6 +52,7 @@ def test_battery_and_chargers_hold_through_a_simulated_morning() -> None:
         assert all(peak <= 1 for peak in out.charger_peak.values())
 
 
+@pytest.mark.slow
 def test_the_baseline_runs_on_the_same_simulation() -> None:
     config = DispatchConfig(battery_kwh=8.0, charge_below_soc=0.4, pooling=False, rebalance=False)
     sim, _ = run(config, 3)
@@ -58,6 +61,7 @@ def test_the_baseline_runs_on_the_same_simulation() -> None:
     assert sim.out.charger_over == 0
 
 
+@pytest.mark.slow
 def test_on_exact_travel_times_every_promise_is_kept() -> None:
     """Lateness in the runs above comes from the perturbed travel times; on the
     router's own times the plans are what happens, and every promise holds."""
