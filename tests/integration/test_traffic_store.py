@@ -14,7 +14,7 @@ from headway.domain.errors import StoreUnavailable
 from headway.network.cch_router import CCHRouter
 from headway.network.city import CityParams, generate_city
 from headway.services.traffic import TrafficFollower
-from headway.streaming.traffic_feed import TrafficFeed
+from headway.streaming.traffic_feed import TrafficFeed, VisitRules
 from tests.contract.traffic_store import TrafficStoreContract
 from tests.integration.conftest import Stack
 
@@ -43,7 +43,9 @@ async def test_a_processor_s_traffic_reaches_another_process_s_router(
     writer = RedisTrafficStore(stack.redis_url, f"{unique}:")
     reader = RedisTrafficStore(stack.redis_url, f"{unique}:")
     now = time.time()
-    feed = TrafficFeed(network, writer, "processor-1", clock=lambda: now)
+    feed = TrafficFeed(
+        network, writer, "processor-1", rules=VisitRules(near_stop_s=0.0), clock=lambda: now
+    )
     edge = int(np.argmax(network.edge_length_m))
     xy = [network.position_at(edge, 1.0)[:2]] * 3
     assert feed.add(["v"] * 3, [edge, edge, edge + 1], [now - 2, now - 1, now], xy, [1.0] * 3)

@@ -4,11 +4,16 @@
 observation per visit of a road segment: the run of fixes matched to the same edge,
 ended when the vehicle moves to another edge, goes silent for `max_gap_s`, or has been
 on the edge for `max_visit_s` (a long road, or a queue, still reports). A visit's speed
-is the mean of the speeds the vehicle reported while moving (VDA 5050's velocity:
-exact, where a difference of two noisy fixes a second apart is not), or when it
-reports none, the distance between the visit's first and last fix over the time
-between them, if that is at least `min_span_s`. Fixes standing still are left out: a
-shuttle at a stop says nothing about the road.
+is the mean of the speeds the vehicle reported (VDA 5050's velocity: exact, where a
+difference of two noisy fixes a second apart is not), or when it reports none, the
+distance between the visit's first and last fix over the time between them, if that
+is at least `min_span_s`. A visit in which the vehicle stood still (reported under
+`moving_mps`), or that ended less than `near_stop_s` before it stood still or began
+less than that after, is left out: a shuttle braking for a stop and pulling away says
+little about the road, and would otherwise make every road near a stop look
+congested. So a visit is reported `near_stop_s` after it ended, once it is clear no
+stop followed. The price: queues in which traffic stops entirely are not seen, only
+slow ones.
 
 `TrafficFeed` is what the processor hands each batch of matched fixes to: it folds the
 visits' observations into a `TrafficEstimator` and, from its own task, publishes the
@@ -46,6 +51,7 @@ class VisitRules:
     max_visit_s: float = 60.0
     min_span_s: float = 5.0
     moving_mps: float = 0.5
+    near_stop_s: float = 15.0
     forget_after_s: float = 600.0
 
 
@@ -61,6 +67,7 @@ class _Visit:
     speed_sum: float = 0.0
     speed_n: int = 0
     reported: bool = False
+    stopped: bool = False
 
 
 class SegmentVisits:
@@ -69,6 +76,10 @@ class SegmentVisits:
     def __init__(self, rules: VisitRules | None = None) -> None:
         self.rules = rules or VisitRules()
         self._visits: dict[str, _Visit] = {}
+        self._stood: dict[str, float] = {}
+        """When each vehicle was last seen standing."""
+        self._pending: dict[str, list[tuple[int, float, float]]] = {}
+        """Ended visits (edge, speed, end) waiting to see whether a stop follows."""
         self._last_sweep = -math.inf
 
     def __len__(self) -> int:
@@ -103,7 +114,7 @@ class SegmentVisits:
                 or t - visit.first_ts > rules.max_visit_s
             ):
                 if visit is not None:
-                    self._end(visit, out_e, out_v, out_t)
+                    self._end(vid, visit)
                 visit = self._visits[vid] = _Visit(edge, t, t, x, y, x, y)
             else:
                 visit.last_ts, visit.last_x, visit.last_y = t, x, y
@@ -112,23 +123,35 @@ class SegmentVisits:
                 if speed >= rules.moving_mps:
                     visit.speed_sum += speed
                     visit.speed_n += 1
+                else:
+                    visit.stopped = True
+                    self._stood[vid] = t
+                    held = self._pending.get(vid)
+                    if held:  # braking for this stop: not the road's speed
+                        held[:] = [h for h in held if h[2] < t - rules.near_stop_s]
+            held = self._pending.get(vid)
+            while held and held[0][2] < t - rules.near_stop_s:
+                e, v, end = held.pop(0)
+                out_e.append(e)
+                out_v.append(v)
+                out_t.append(end)
         if len(ts):
             self._forget(max(ts))
         return out_e, out_v, out_t
 
-    def _end(self, visit: _Visit, out_e: list[int], out_v: list[float], out_t: list[float]) -> None:
+    def _end(self, vid: str, visit: _Visit) -> None:
+        if visit.stopped or visit.first_ts - self._stood.get(vid, -math.inf) < (
+            self.rules.near_stop_s
+        ):
+            return
         if visit.speed_n:
             speed = visit.speed_sum / visit.speed_n
-        elif visit.reported:
-            return  # it said it stood still the whole time
         else:
             span = visit.last_ts - visit.first_ts
             if span < self.rules.min_span_s:
                 return
             speed = math.hypot(visit.last_x - visit.first_x, visit.last_y - visit.first_y) / span
-        out_e.append(visit.edge)
-        out_v.append(speed)
-        out_t.append(visit.last_ts)
+        self._pending.setdefault(vid, []).append((visit.edge, speed, visit.last_ts))
 
     def _forget(self, now: float) -> None:
         if now - self._last_sweep < 60.0:
@@ -141,6 +164,8 @@ class SegmentVisits:
         ]
         for vid in gone:
             del self._visits[vid]
+            self._stood.pop(vid, None)
+            self._pending.pop(vid, None)
 
 
 class TrafficFeed:

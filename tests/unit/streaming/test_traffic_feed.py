@@ -23,6 +23,8 @@ from headway.services.traffic import TrafficFollower
 from headway.streaming.processor import Processor
 from headway.streaming.traffic_feed import SegmentVisits, TrafficFeed, VisitRules
 
+NO_STOP_WAIT = VisitRules(near_stop_s=0.0)  # report a visit at once, for short tests
+
 
 @pytest.fixture(scope="module")
 def network() -> RoadNetwork:
@@ -30,16 +32,31 @@ def network() -> RoadNetwork:
 
 
 def test_a_visit_ends_with_one_observation_of_the_reported_speed() -> None:
-    visits = SegmentVisits()
+    visits = SegmentVisits(VisitRules(near_stop_s=0.0))
     xy = [(0.0, 0.0), (5.0, 0.0), (10.0, 0.0), (15.0, 0.0)]
-    e, v, t = visits.add(["a"] * 4, [7, 7, 7, 8], [0.0, 1.0, 2.0, 3.0], xy, [4.0, 6.0, 0.0, 5.0])
-    # The fix standing still (0 m/s) is left out of the mean.
+    e, v, t = visits.add(["a"] * 4, [7, 7, 7, 8], [0.0, 1.0, 2.0, 3.0], xy, [4.0, 6.0, 5.0, 5.0])
     assert (e, v, t) == ([7], [5.0], [2.0])
     assert visits.add(["a"], [8], [4.0], [(20.0, 0.0)], [5.0]) == ([], [], [])
 
 
+def test_visits_near_a_stop_say_nothing_and_others_wait_to_be_sure() -> None:
+    visits = SegmentVisits(VisitRules(near_stop_s=15.0))
+
+    def drive(edges: list[int], t0: float, speeds: list[float]) -> list[int]:
+        n = len(edges)
+        ts = [t0 + i for i in range(n)]
+        return visits.add(["a"] * n, edges, ts, [(0.0, 0.0)] * n, speeds)[0]
+
+    # Edge 1 at cruising speed, then edge 2 braking into a stop within 15 s: neither.
+    assert drive([1] * 5 + [2] * 5, 0.0, [9.0] * 5 + [6.0, 4.0, 2.0, 1.0, 0.0]) == []
+    # Pulling away: edge 3 begins 2 s after the stop, so it is left out too.
+    assert drive([2, 3, 3, 3, 3], 10.0, [0.0, 2.0, 4.0, 6.0, 8.0]) == []
+    # Well clear of it, edge 4 is reported once 15 s have shown no stop followed.
+    assert drive([4] * 20 + [5] * 20, 30.0, [9.0] * 40) == [4]
+
+
 def test_without_reported_speeds_a_visit_gives_distance_over_time() -> None:
-    visits = SegmentVisits(VisitRules(min_span_s=5.0))
+    visits = SegmentVisits(VisitRules(min_span_s=5.0, near_stop_s=0.0))
     n = 8
     xy = [(3.0 * i, 0.0) for i in range(n)]
     e, v, _ = visits.add(
@@ -52,7 +69,7 @@ def test_without_reported_speeds_a_visit_gives_distance_over_time() -> None:
 
 
 def test_vehicles_are_kept_apart_and_long_or_broken_visits_still_report() -> None:
-    visits = SegmentVisits(VisitRules(max_visit_s=10.0, max_gap_s=5.0))
+    visits = SegmentVisits(VisitRules(max_visit_s=10.0, max_gap_s=5.0, near_stop_s=0.0))
     ids = ["a", "b"] * 12
     ts = [float(i // 2) for i in range(24)]
     edges = [1, 2] * 12
@@ -60,7 +77,7 @@ def test_vehicles_are_kept_apart_and_long_or_broken_visits_still_report() -> Non
     e, v, _ = visits.add(ids, edges, ts, np.zeros((24, 2)), speeds)
     assert sorted(zip(e, v, strict=True)) == [(1, 2.0), (2, 8.0)]  # each at 10 s
     gap = visits.add(["a"], [1], [40.0], [(0.0, 0.0)], [3.0])
-    assert gap == ([1], [2.0], [11.0])  # silence ends the visit
+    assert gap == ([1], [2.0], [11.0])  # silence ended the visit
     assert visits.add(["a"], [1], [39.0], [(0.0, 0.0)], [9.0]) == ([], [], [])  # late
 
 
@@ -105,7 +122,9 @@ async def test_vehicles_crawling_along_a_road_make_routes_avoid_it(
     # The longest edge of the fastest route: the one traffic there will cost the most.
     slow = max(before.edges, key=lambda e: float(network.edge_length_m[e]))
     k = before.edges.index(slow)
-    approach = list(before.edges[max(0, k - 1) : k + 2])
+    # ...and what follows it, so the vehicles drive on long enough for the visit to
+    # be confirmed (no stop right after it).
+    approach = list(before.edges[max(0, k - 1) : k + 4])
     now = 10_000.0
     log = MemoryEventLog(partitions=2)
     store = MemoryTrafficStore()
@@ -147,7 +166,7 @@ async def test_vehicles_crawling_along_a_road_make_routes_avoid_it(
 async def test_stale_traffic_gives_way_to_free_flow(network: RoadNetwork) -> None:
     store = MemoryTrafficStore()
     clock = [1000.0]
-    feed = TrafficFeed(network, store, "p1", clock=lambda: clock[0])
+    feed = TrafficFeed(network, store, "p1", rules=NO_STOP_WAIT, clock=lambda: clock[0])
     e = 5
     xy = [network.position_at(e, 1.0)[:2]] * 2
     feed.add(["a", "a"], [e, e + 1], [999.0, 1000.0], xy, [0.6, 0.6])
@@ -199,7 +218,9 @@ async def test_unchanged_traffic_is_not_published_again_nor_applied_again(
 ) -> None:
     store = MemoryTrafficStore()
     clock = [1000.0]
-    feed = TrafficFeed(network, store, "p1", clock=lambda: clock[0], heartbeat_s=300.0)
+    feed = TrafficFeed(
+        network, store, "p1", rules=NO_STOP_WAIT, clock=lambda: clock[0], heartbeat_s=300.0
+    )
     e = 5
     xy = [network.position_at(e, 1.0)[:2]] * 2
     feed.add(["a", "a"], [e, e + 1], [999.0, 1000.0], xy, [0.6, 0.6])
@@ -214,6 +235,7 @@ async def test_unchanged_traffic_is_not_published_again_nor_applied_again(
     )
     assert await feed.publish(force=False) == 1
     assert await follower.refresh()
+    assert router.traffic[e] > 1.0
     clock[0] += 1.0  # a second later the factor has hardly decayed: nothing to say
     assert await feed.publish(force=False) == 1
     assert not await follower.refresh()
@@ -225,7 +247,9 @@ async def test_a_heartbeat_keeps_a_source_alive_without_re_customising(
 ) -> None:
     store = MemoryTrafficStore()
     clock = [1000.0]
-    feed = TrafficFeed(network, store, "p1", clock=lambda: clock[0], heartbeat_s=300.0)
+    feed = TrafficFeed(
+        network, store, "p1", rules=NO_STOP_WAIT, clock=lambda: clock[0], heartbeat_s=300.0
+    )
     applied: list[float] = []
     follower = TrafficFollower(
         store,
