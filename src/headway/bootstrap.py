@@ -220,6 +220,7 @@ def build_embedded(
                 tick_s=max(0.2, 1.0 / time_scale),
                 control_stops=fixed_routes.control_stops,
                 drive_trips=True,
+                board_interval_s=time_scale,  # a new board every wall-clock second
             ),
             clock=clocks.service,
             to_wall=clocks.to_wall,

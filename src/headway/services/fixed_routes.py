@@ -135,13 +135,28 @@ class Arrival:
 
 @dataclass(frozen=True, slots=True)
 class ArrivalBoard:
-    """Every stop's coming arrivals at one moment, ordered by expected time."""
+    """Every stop's coming arrivals at one moment, ordered by expected time.
+
+    ``by_stop`` holds times on the service clock; ``arrivals`` gives them on the wall
+    clock through ``to_wall`` (converted as read: a board lists thousands)."""
 
     at: float
     by_stop: Mapping[str, tuple[Arrival, ...]] = field(default_factory=dict)
+    to_wall: Callable[[float], float] | None = None
 
     def arrivals(self, stop_id: str, limit: int) -> list[Arrival]:
-        return list(self.by_stop.get(stop_id, ())[:limit])
+        found = self.by_stop.get(stop_id, ())[:limit]
+        wall = self.to_wall
+        if wall is None:
+            return list(found)
+        return [
+            replace(
+                a,
+                scheduled=wall(a.scheduled),
+                predicted=None if a.predicted is None else wall(a.predicted),
+            )
+            for a in found
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,20 +405,7 @@ class FixedRouteService:
         self._board_built = now
         wall = self._to_wall
         if wall is not None:
-            board = ArrivalBoard(
-                at=wall(board.at),
-                by_stop={
-                    stop: tuple(
-                        replace(
-                            a,
-                            scheduled=wall(a.scheduled),
-                            predicted=None if a.predicted is None else wall(a.predicted),
-                        )
-                        for a in arrivals
-                    )
-                    for stop, arrivals in board.by_stop.items()
-                },
-            )
+            board = ArrivalBoard(wall(board.at), board.by_stop, wall)
         self.board = board
 
     # -- driving the trips ------------------------------------------------------------
