@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from typing import Any
 
 import msgspec
@@ -16,6 +17,7 @@ from headway.services.ports import EventLog
 
 log = logging.getLogger(__name__)
 KEEP = 1000
+MAX_WAITING = 10_000
 
 
 class StackDeadLetters:
@@ -30,25 +32,35 @@ class StackDeadLetters:
         self._redis = redis
         self._p = prefix
         self._topic = topic
-        self._pending: set[asyncio.Task[None]] = set()
+        self._waiting: list[tuple[str, bytes]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     def add(self, letter: DeadLetter) -> None:
         blob = msgspec.msgpack.encode(letter)
         if self._events is not None:
             self._events.produce(self._topic, letter.key or letter.topic, blob)
-        task = asyncio.get_running_loop().create_task(self._mirror(letter.reason, blob))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        if len(self._waiting) >= MAX_WAITING:
+            self._waiting.pop(0)  # the Kafka copy is the record; the mirror keeps the newest
+        self._waiting.append((letter.reason, blob))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
-    async def _mirror(self, reason: str, blob: bytes) -> None:
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hincrby(f"{self._p}deadletters:counts", reason, 1)
-                pipe.lpush(f"{self._p}deadletters:recent", blob)
-                pipe.ltrim(f"{self._p}deadletters:recent", 0, KEEP - 1)
-                await pipe.execute()
-        except Exception as exc:  # the Kafka copy is the record; the mirror may lag
-            log.warning("dead letter not mirrored to Redis: %s", exc)
+    async def _flush(self) -> None:
+        """Mirror what is waiting in one pipeline per round: a burst of bad input costs
+        one Redis connection, not one per letter."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            counts = Counter(reason for reason, _ in batch)
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for reason, n in counts.items():
+                        pipe.hincrby(f"{self._p}deadletters:counts", reason, n)
+                    pipe.lpush(f"{self._p}deadletters:recent", *(blob for _, blob in batch))
+                    pipe.ltrim(f"{self._p}deadletters:recent", 0, KEEP - 1)
+                    await pipe.execute()
+            except Exception as exc:  # the Kafka copy is the record; the mirror may lag
+                log.warning("%d dead letters not mirrored to Redis: %s", len(batch), exc)
+                return
 
     async def counts(self) -> dict[str, int]:
         raw: dict[Any, Any] = await self._redis.hgetall(f"{self._p}deadletters:counts")
