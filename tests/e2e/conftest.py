@@ -6,9 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from .harness import CHROMIUM, CHROMIUM_ARGS, ROOT, Demo, running_demo
+
+# Playwright's assertions give up after 5 s by default; on a loaded two-core machine a
+# command or a ride request can take longer to come back. A wait, not a timing asserted.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="session")
