@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     first, last = (float(h) for h in args.hours.split("-"))
     args.start_s, args.end_s = first * HOUR, last * HOUR
     load_before = os.getloadavg()[0]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     network = generate_city()
     requests = generate_requests(
         network, args.daily_requests, args.start_s, args.end_s, seed=args.seed
@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     result["load_average_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     result["wall_s"] = round(time.perf_counter() - started, 1)
+    result["cpu_s"] = round(time.process_time() - cpu_started, 1)
     result["pooled_wall_s"] = round(pooled_wall, 1)
     print(json.dumps(result))
     return 0
