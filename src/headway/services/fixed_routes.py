@@ -180,6 +180,9 @@ class FixedRouteConfig:
     vehicle is late); its first stop is released at the scheduled departure."""
     order_ttl_s: float = 120.0
     """Time for a trip's drive or release command to be acknowledged."""
+    order_retry_s: float = 10.0
+    """Wait before sending a refused trip again, doubled for each refusal of the same
+    trip up to eight times as long."""
 
 
 @dataclass
@@ -274,6 +277,7 @@ class FixedRouteService:
         """Drive commands the vehicle has acknowledged (no need to look at them again)."""
         self._attempts: dict[str, int] = {}
         """Trip id to how many of its drives were refused (each retry has its own keys)."""
+        self._retry_at: dict[str, float] = {}
         self._released: set[tuple[str, int]] = set()
         self._board_built = float("-inf")
         self._day_end = float("inf")
@@ -304,6 +308,7 @@ class FixedRouteService:
         self._orders = {}
         self._taken = set()
         self._attempts = {}
+        self._retry_at = {}
         self._released = set()
         self._departures = defaultdict(list)
         blocks = self.feed.blocks_on(source)
@@ -421,11 +426,16 @@ class FixedRouteService:
                 continue
             if trip.id in self._orders and not await self._order_stands(trip.id):
                 del self._orders[trip.id]  # refused or lapsed: sent again, with new keys
-                self._attempts[trip.id] = self._attempts.get(trip.id, 0) + 1
+                attempt = self._attempts.get(trip.id, 0) + 1
+                self._attempts[trip.id] = attempt
+                backoff = self.config.order_retry_s * 2 ** min(attempt - 1, 3)
+                self._retry_at[trip.id] = now + backoff
                 self._released = {r for r in self._released if r[0] != trip.id}
                 self.stats.trips_resent += 1
             if trip.id not in self._orders:
                 if now < self._day_start + trip.start_s - self.config.trip_lead_s:
+                    continue
+                if now < self._retry_at.get(trip.id, now):
                     continue
                 request = drive_request(trip, self._points[trip.id], self.config.order_ttl_s)
                 command = await self._submit(

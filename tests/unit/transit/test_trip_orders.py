@@ -277,6 +277,8 @@ async def test_a_refused_drive_is_sent_again_under_new_keys(timetable: CityTimet
         history=(Transition(CommandStatus.SENT, 0.0), Transition(CommandStatus.REJECTED, 1.0)),
     )
     await line.tick()
+    assert len(line.commands.of(vehicle, CommandKind.DRIVE)) == 1  # not at once
+    await line.tick(line.svc.config.order_retry_s)
     drives = line.commands.of(vehicle, CommandKind.DRIVE)
     assert len(drives) == 2
     assert drives[1] == drives[0]
