@@ -118,6 +118,10 @@ class EmbeddedPlatform:
             self._tasks.append(
                 asyncio.create_task(self.fixed_routes.run(self._stop), name="fixed-routes")
             )
+        if self.rides is not None:
+            # Load the dispatch kernels before the first ride request, not in it (they
+            # are compiled once per machine, up to half a minute; a second or so after).
+            await asyncio.to_thread(self.rides.engine.warm_up)
         if self.dispatcher is not None:
             self._tasks.append(
                 asyncio.create_task(self.dispatcher.run(self._stop), name="dispatcher")

@@ -86,6 +86,8 @@ class Place:
     node: int
     walk_m: float
     """Straight-line distance from the requested point to the stop."""
+    stop_lat: float = 0.0
+    stop_lon: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

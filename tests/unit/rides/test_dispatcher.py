@@ -238,3 +238,25 @@ async def test_a_vehicle_that_leaves_the_fleet_is_forgotten(world: World) -> Non
     world.fleet = ["v1"]
     await world.dispatcher.tick()
     assert world.rides.engine.vehicles() == ("v1",)
+
+
+async def test_no_vehicle_is_sent_for_an_offer_until_it_is_accepted(world: World) -> None:
+    ride = await world.rides.request("ann", world.point(12), world.point(60), seats=1)
+    await world.dispatcher.tick()
+    assert world.commands.open() == []
+    await world.rides.accept("ann", ride.id)
+    await world.dispatcher.tick()
+    [pickup] = world.commands.open()
+    assert pickup.params.stops[0].stop_id == ride.origin.stop_id
+    stored = await world.store.get(ride.id)
+    assert stored is not None
+    assert stored.status is RideStatus.ASSIGNED
+
+
+async def test_ended_rides_are_forgotten_by_the_engine(world: World) -> None:
+    declined = await world.rides.request("ann", world.point(12), world.point(60), seats=1)
+    await world.rides.decline("ann", declined.id)
+    with pytest.raises(KeyError):
+        world.rides.engine.ride(declined.id)
+    assert declined.id not in world.rides.stops
+    assert declined.origin.stop_lat != 0.0

@@ -28,6 +28,8 @@ class PlaceOut(BaseModel):
     lon: float
     stop_id: str
     stop_name: str
+    stop_lat: float | None = Field(default=None, description="where the stop itself is")
+    stop_lon: float | None = None
     walk_m: float
 
 
@@ -77,7 +79,15 @@ def _time(t: float) -> datetime | None:
 
 
 def _place(p: Place) -> PlaceOut:
-    return PlaceOut(lat=p.lat, lon=p.lon, stop_id=p.stop_id, stop_name=p.stop_name, walk_m=p.walk_m)
+    return PlaceOut(
+        lat=p.lat,
+        lon=p.lon,
+        stop_id=p.stop_id,
+        stop_name=p.stop_name,
+        stop_lat=p.stop_lat if p.stop_id else None,
+        stop_lon=p.stop_lon if p.stop_id else None,
+        walk_m=p.walk_m,
+    )
 
 
 def ride_out(ride: Ride, vehicle: VehicleOut | None = None) -> RideOut:

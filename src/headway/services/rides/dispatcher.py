@@ -33,6 +33,7 @@ from headway.domain.rides import RideStatus, can_move, move
 from headway.domain.vehicles import VehicleState, VehicleStatus
 from headway.optimizer.dispatch import (
     PlannedStop,
+    RidePhase,
     RideStateError,
     StopKind,
     UnknownRideError,
@@ -217,6 +218,8 @@ class Dispatcher:
                             dropped.append(ride_id)
                     except (RideStateError, UnknownRideError) as exc:
                         log.info("ride %s: %s", ride_id, exc)
+            for ride_id in dropped:
+                rides.forget(ride_id)
             last = trip.stops[-1]
             with contextlib.suppress(UnknownVehicleError):
                 engine.arrived(vehicle_id, last.node, now)
@@ -229,13 +232,19 @@ class Dispatcher:
 
     async def _send(self, vehicle_id: str, plan: tuple[PlannedStop, ...]) -> None:
         first = plan[0]
-        stops = [first]
         where = self._stop_id(first)
+        stops = [first]
         if first.kind in (StopKind.PICK, StopKind.DROP):
-            for stop in plan[1:]:
+            stops = []
+            for stop in plan:
                 if stop.kind not in (StopKind.PICK, StopKind.DROP) or self._stop_id(stop) != where:
                     break
-                stops.append(stop)
+                if not self._offered(stop):
+                    stops.append(stop)
+            if not stops:
+                # Only offers waiting for an answer here: the vehicle waits where it is
+                # rather than fetch a rider who may say no (at most the offer's lifetime).
+                return
         request = self._request(tuple(stops), where)
         try:
             command, _ = await self._commands.submit(vehicle_id, request, ISSUER)
@@ -249,6 +258,15 @@ class Dispatcher:
         self._rides.metrics.dispatch_commands.labels("sent").inc()
         picks = tuple(r for s in stops if s.kind is StopKind.PICK for r in s.ride_ids)
         await self._update(picks, RideStatus.ASSIGNED, command.id, vehicle_id=vehicle_id)
+
+    def _offered(self, stop: PlannedStop) -> bool:
+        """A pickup of a ride offered but not yet accepted."""
+        if stop.kind is not StopKind.PICK:
+            return False
+        try:
+            return all(self._rides.engine.ride(r).phase is RidePhase.OFFERED for r in stop.ride_ids)
+        except UnknownRideError:
+            return True
 
     def _stop_id(self, stop: PlannedStop) -> str:
         """The stop a planned stop is served at: the rider's own for pickups and drop-offs."""

@@ -35,6 +35,7 @@ class StopFinder:
         if not math.isfinite(float(distance)) or float(distance) > self.max_walk_m:
             return None
         stop = self._stops[int(index)]
+        stop_lat, stop_lon = self.network.frame.to_wgs84(stop.x, stop.y)
         return Place(
             lat=lat,
             lon=lon,
@@ -42,6 +43,8 @@ class StopFinder:
             stop_name=stop.name,
             node=int(stop.node),
             walk_m=round(float(distance), 1),
+            stop_lat=stop_lat,
+            stop_lon=stop_lon,
         )
 
     def stop_at(self, node: int) -> Stop | None:

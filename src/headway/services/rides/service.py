@@ -188,6 +188,7 @@ class RideService:
             # An offer the engine expired already has freed its seats either way.
             with contextlib.suppress(RideStateError, UnknownRideError):
                 self.engine.decline(ride_id)
+            self.forget(ride_id)
         self.metrics.rides.labels("declined").inc()
         return await self.store.save(move(ride, RideStatus.DECLINED, self.clocks.wall()))
 
@@ -200,6 +201,7 @@ class RideService:
         async with self.lock:
             with contextlib.suppress(RideStateError, UnknownRideError):
                 self.engine.cancel(ride_id, self.clocks.service())
+            self.forget(ride_id)
         self.metrics.rides.labels("cancelled").inc()
         return await self.store.save(
             move(ride, RideStatus.CANCELLED, self.clocks.wall(), reason="cancelled_by_passenger")
@@ -231,8 +233,16 @@ class RideService:
             dropoff_eta=to_wall(view.dropoff_eta_s) if view.dropoff_eta_s else 0.0,
         )
 
+    def forget(self, ride_id: str) -> None:
+        """Let the engine drop a ride that has ended (call with the lock held)."""
+        self.stops.pop(ride_id, None)
+        with contextlib.suppress(RideStateError, UnknownRideError):
+            self.engine.forget(ride_id)
+
     async def expire(self, ride: Ride) -> Ride:
         self.metrics.rides.labels("expired").inc()
+        async with self.lock:
+            self.forget(ride.id)
         return await self.store.save(
             move(ride, RideStatus.EXPIRED, self.clocks.wall(), reason="offer_expired")
         )
