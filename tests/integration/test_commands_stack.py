@@ -1,5 +1,6 @@
 """The commander's scenario (``tests/unit/commands/test_scenario.py``) on the stack's
-real services: the same checks, on Mosquitto, Kafka and Redis."""
+real services: the same checks, on Mosquitto, Kafka, Redis (work queue and live state)
+and PostgreSQL (command records)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 import pytest
 
 from headway.network.graph import RoadNetwork
-from tests.integration.commands_stack import StackParts
+from tests.integration.commands_stack import StackParts, schema_url
 from tests.integration.conftest import Stack
 from tests.unit.commands.scenario import Day, play
 from tests.unit.commands.test_scenario import (
@@ -41,8 +42,9 @@ __all__ = [
 def day(stack: Stack) -> Day:
     unique = f"t{uuid.uuid4().hex[:12]}"
     manufacturer = f"sim-{unique}"
+    database_url = schema_url(stack.database_url)
 
     def parts(city: RoadNetwork) -> StackParts:
-        return StackParts(stack, unique, manufacturer, city)
+        return StackParts(stack, unique, manufacturer, city, database_url=database_url)
 
     return asyncio.run(play(parts=parts, manufacturer=manufacturer))
