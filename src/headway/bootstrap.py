@@ -36,6 +36,7 @@ from headway.network.cch_router import CCHRouter
 from headway.network.geojson import network_geojson
 from headway.network.graph import RoadNetwork
 from headway.optimizer.dispatch import DispatchEngine, RouterTravelTimes
+from headway.optimizer.headway_control import HoldingRules
 from headway.services.commands.commander import Commander, CommanderConfig
 from headway.services.commands.service import CommandService
 from headway.services.commands.translate import Translator
@@ -225,6 +226,7 @@ def build_embedded(
                 control_stops=fixed_routes.control_stops,
                 drive_trips=True,
                 board_interval_s=time_scale,  # a new board every wall-clock second
+                holding=HoldingRules() if fixed_routes.holding else HoldingRules(max_hold_s=0.0),
             ),
             clock=clocks.service,
             to_wall=clocks.to_wall,

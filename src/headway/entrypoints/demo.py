@@ -49,6 +49,8 @@ class DemoOptions:
     fleet; 0: no fixed routes); the rest serve on-demand rides."""
     gtfs: str | None = None
     """A GTFS feed to run instead of the synthetic city's lines (on an imported map)."""
+    holds: bool = True
+    """Hold fixed-route vehicles to even the headways (False: to measure without)."""
 
 
 FIXED_ROUTE_SHARE = 0.15
@@ -88,7 +90,7 @@ class Demo:
             from headway.entrypoints.demo_transit import fixed_route_setup
 
             # The same roads (with the feed's stops added, for a GTFS feed): same router.
-            transit = fixed_route_setup(self.network, router, count, options.gtfs)
+            transit = fixed_route_setup(self.network, router, count, options.gtfs, options.holds)
             self.network = transit.network
         self.platform: EmbeddedPlatform = build_embedded(
             self.settings,

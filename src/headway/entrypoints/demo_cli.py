@@ -59,6 +59,11 @@ def register(commands: Any) -> None:
         default=None,
         help="run this GTFS feed's trips (with --osm) instead of the synthetic city's lines",
     )
+    demo.add_argument(
+        "--no-holds",
+        action="store_true",
+        help="never hold fixed-route vehicles (to compare headways with and without)",
+    )
     demo.set_defaults(handler=run)
 
 
@@ -79,6 +84,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.fixed_route_vehicles is None
         else max(0, args.fixed_route_vehicles),
         gtfs=args.gtfs,
+        holds=not args.no_holds,
     )
     from headway.domain.transit import TransitError
     from headway.network.errors import NetworkError

@@ -34,16 +34,21 @@ class DemoTransit:
 
 
 def fixed_route_setup(
-    network: RoadNetwork, router: Router, vehicles: int, gtfs: str | None = None
+    network: RoadNetwork,
+    router: Router,
+    vehicles: int,
+    gtfs: str | None = None,
+    holding: bool = True,
 ) -> DemoTransit:
     if gtfs is None:
         timetable = city_timetable(network, router, CityTimetableParams(vehicles=vehicles))
-        setup = FixedRouteSetup(timetable.feed, vehicles, timetable.control_stops)
+        setup = FixedRouteSetup(timetable.feed, vehicles, timetable.control_stops, holding=holding)
         return DemoTransit(network, setup, timetable.headway_s)
     from headway.adapters.gtfs_feed import read_gtfs
 
     feed, network = drivable_feed(read_gtfs(gtfs), network)
-    return DemoTransit(network, FixedRouteSetup(feed, vehicles, None, replay_day(feed)))
+    setup = FixedRouteSetup(feed, vehicles, None, replay_day(feed), holding)
+    return DemoTransit(network, setup)
 
 
 def drivable_feed(feed: TransitFeed, network: RoadNetwork) -> tuple[TransitFeed, RoadNetwork]:
@@ -97,6 +102,7 @@ def fixed_route_report(service: FixedRouteService) -> dict[str, Any]:
     """The headless report's ``fixed_routes`` entry."""
     stats = service.stats
     cv = service.observed_headway_cv()
+    recent = service.observed_headway_cv(window_s=1800.0)
     return {
         "vehicles": len(service.vehicle_ids),
         "routes": len(service.feed.routes),
@@ -110,4 +116,5 @@ def fixed_route_report(service: FixedRouteService) -> dict[str, Any]:
         "command_failures": stats.order_failures + stats.hold_failures,
         "stop_events": stats.stop_events,
         "headway_cv": None if cv is None else round(cv, 3),
+        "headway_cv_last_30_min": None if recent is None else round(recent, 3),
     }

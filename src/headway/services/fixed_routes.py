@@ -232,6 +232,8 @@ class FixedRouteSetup:
     control_stops: frozenset[str] | None = None
     timetable_day: dt.date | None = None
     """Run this date's trips today (a feed whose dates are past); None: today's."""
+    holding: bool = True
+    """False: never hold (to measure what holding does)."""
 
 
 _REFUSED = frozenset({CommandStatus.REJECTED, CommandStatus.EXPIRED, CommandStatus.FAILED})
@@ -358,10 +360,15 @@ class FixedRouteService:
         """The vehicles with blocks today: the fixed-route share of the fleet."""
         return frozenset(v for v, blocks in self._plan.items() if blocks)
 
-    def observed_headway_cv(self, min_departures: int = 4) -> float | None:
+    def observed_headway_cv(
+        self, min_departures: int = 4, window_s: float | None = None
+    ) -> float | None:
         """The mean headway coefficient of variation over every route, direction and
-        stop with at least ``min_departures`` observed departures today; None before."""
-        values = [headway_cv(d) for d in self._departures.values() if len(d) >= min_departures]
+        stop with at least ``min_departures`` observed departures today (in the last
+        ``window_s`` of the service clock, when given); None before."""
+        since = float("-inf") if window_s is None else self._clock() - window_s
+        recent = ([t for t in d if t >= since] for d in self._departures.values())
+        values = [headway_cv(d) for d in recent if len(d) >= min_departures]
         return sum(values) / len(values) if values else None
 
     # -- the tick ----------------------------------------------------------------------
