@@ -22,15 +22,14 @@ with backoff and the API answers with 503.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import psycopg
 from psycopg import errors
-from psycopg_pool import AsyncConnectionPool
 
+from headway.adapters.postgres.pool import StorePool
 from headway.domain.commands import FINAL, Command, CommandKind, CommandStatus
 from headway.domain.errors import StoreUnavailable
 from headway.services.commands.codec import decode_command, encode_command
@@ -75,38 +74,19 @@ class PostgresCommandStore:
     def __init__(
         self, url: str, min_size: int = 1, max_size: int = 4, timeout_s: float = 10.0
     ) -> None:
-        self._pool = AsyncConnectionPool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            timeout=timeout_s,
-            open=False,
-            kwargs={"connect_timeout": int(timeout_s), "autocommit": True},
+        self._db = StorePool(
+            url, "command records", CommandStoreUnavailable, min_size, max_size, timeout_s
         )
 
     async def open(self) -> None:
-        await self._pool.open(wait=True)
+        await self._db.open()
 
     async def close(self) -> None:
-        await self._pool.close()
-
-    @asynccontextmanager
-    async def _connection(self, doing: str) -> AsyncIterator[psycopg.AsyncConnection]:
-        try:
-            async with self._pool.connection() as conn:
-                yield conn
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise CommandStoreUnavailable(
-                f"command records unavailable, cannot {doing}: {exc}"
-            ) from exc
-        except TimeoutError as exc:  # the pool had no connection to give in time
-            raise CommandStoreUnavailable(
-                f"command records unavailable, cannot {doing}: {exc}"
-            ) from exc
+        await self._db.close()
 
     async def create(self, command: Command) -> tuple[Command, bool]:
         key = command.idempotency_key or None
-        async with self._connection("store a command") as conn:
+        async with self._db.connection("store a command") as conn:
             if key is not None:
                 known = await self._by_key(conn, key)
                 if known is not None:
@@ -145,13 +125,13 @@ class PostgresCommandStore:
         return None if row is None else _command(row)
 
     async def get(self, command_id: str) -> Command | None:
-        async with self._connection("read a command") as conn:
+        async with self._db.connection("read a command") as conn:
             cur = await conn.execute(f"SELECT {_ROW} FROM commands WHERE id = %s", (command_id,))
             row = await cur.fetchone()
         return None if row is None else _command(row)
 
     async def save(self, command: Command) -> Command:
-        async with self._connection("save a command") as conn:
+        async with self._db.connection("save a command") as conn:
             cur = await conn.execute(
                 "UPDATE commands SET state = %s, body = %s::jsonb, updated_at = %s, "
                 "expires_at = %s, version = version + 1 "
@@ -182,7 +162,7 @@ class PostgresCommandStore:
     async def open_for_vehicles(self, vehicle_ids: Sequence[str]) -> dict[str, list[Command]]:
         if not vehicle_ids:
             return {}
-        async with self._connection("read open commands") as conn:
+        async with self._db.connection("read open commands") as conn:
             cur = await conn.execute(
                 f"SELECT {_ROW} FROM commands WHERE vehicle_id = ANY(%s) AND {_OPEN} "
                 "ORDER BY vehicle_id, seq",
@@ -219,7 +199,7 @@ class PostgresCommandStore:
         sql = f"SELECT {_ROW} FROM commands"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        async with self._connection("list commands") as conn:
+        async with self._db.connection("list commands") as conn:
             cur = await conn.execute(sql + " ORDER BY id DESC LIMIT %s", (*args, limit))
             rows = await cur.fetchall()
         return [_command(row) for row in rows]
@@ -235,7 +215,7 @@ class PostgresCommandStore:
         if statuses is not None:
             sql += " AND state = ANY(%s)"
             args.append([s.value for s in statuses])
-        async with self._connection("list stale commands") as conn:
+        async with self._db.connection("list stale commands") as conn:
             cur = await conn.execute(sql + " ORDER BY updated_at LIMIT %s", (*args, limit))
             rows = await cur.fetchall()
         return [_command(row) for row in rows]

@@ -13,16 +13,13 @@ API answers with 503 and a Retry-After.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import msgspec
-import psycopg
 from psycopg import errors
-from psycopg_pool import AsyncConnectionPool
 
+from headway.adapters.postgres.pool import StorePool
 from headway.domain.errors import StoreUnavailable
 from headway.domain.rides import FINAL, Ride
 from headway.services.ports import StaleRide
@@ -53,36 +50,19 @@ class PostgresRideStore:
     def __init__(
         self, url: str, min_size: int = 1, max_size: int = 4, timeout_s: float = 10.0
     ) -> None:
-        self._pool = AsyncConnectionPool(
-            url,
-            min_size=min_size,
-            max_size=max_size,
-            timeout=timeout_s,
-            open=False,
-            check=AsyncConnectionPool.check_connection,
-            kwargs={"connect_timeout": int(timeout_s), "autocommit": True},
+        self._db = StorePool(
+            url, "ride records", RideStoreUnavailable, min_size, max_size, timeout_s
         )
 
     async def open(self) -> None:
-        try:
-            await self._pool.open(wait=True)
-        except psycopg.OperationalError as exc:  # PoolTimeout: no connection at all
-            raise RideStoreUnavailable(f"ride records unavailable: {exc}") from exc
+        await self._db.open()
 
     async def close(self) -> None:
-        await self._pool.close()
-
-    @asynccontextmanager
-    async def _connection(self, doing: str) -> AsyncIterator[psycopg.AsyncConnection]:
-        try:
-            async with self._pool.connection() as conn:
-                yield conn
-        except (psycopg.OperationalError, psycopg.InterfaceError, TimeoutError) as exc:
-            raise RideStoreUnavailable(f"ride records unavailable, cannot {doing}: {exc}") from exc
+        await self._db.close()
 
     async def create(self, ride: Ride) -> Ride:
         stored = replace(ride, version=1)
-        async with self._connection("store a ride") as conn:
+        async with self._db.connection("store a ride") as conn:
             try:
                 await conn.execute(
                     "INSERT INTO rides (id, passenger, state, seats, vehicle_id, origin, "
@@ -109,14 +89,14 @@ class PostgresRideStore:
         return stored
 
     async def get(self, ride_id: str) -> Ride | None:
-        async with self._connection("read a ride") as conn:
+        async with self._db.connection("read a ride") as conn:
             cur = await conn.execute(f"SELECT {_ROW} FROM rides WHERE id = %s", (ride_id,))
             row = await cur.fetchone()
         return None if row is None else _ride(row)
 
     async def save(self, ride: Ride) -> Ride:
         saved = replace(ride, version=ride.version + 1)
-        async with self._connection("save a ride") as conn:
+        async with self._db.connection("save a ride") as conn:
             cur = await conn.execute(
                 "UPDATE rides SET state = %s, vehicle_id = %s, updated_at = %s, "
                 "body = %s::jsonb, version = version + 1 "
@@ -142,7 +122,7 @@ class PostgresRideStore:
         raise StaleRide(f"ride {ride.id}: saving version {ride.version}, stored is {stored[0]}")
 
     async def open_rides(self) -> list[Ride]:
-        async with self._connection("read open rides") as conn:
+        async with self._db.connection("read open rides") as conn:
             cur = await conn.execute(
                 f"SELECT {_ROW} FROM rides WHERE {_OPEN} ORDER BY created_at, id"
             )
@@ -150,7 +130,7 @@ class PostgresRideStore:
         return [_ride(row) for row in rows]
 
     async def for_passenger(self, passenger: str, before: str = "", limit: int = 50) -> list[Ride]:
-        async with self._connection("read a passenger's rides") as conn:
+        async with self._db.connection("read a passenger's rides") as conn:
             cur = await conn.execute(
                 f"SELECT {_ROW} FROM rides WHERE passenger = %s AND (%s = '' OR id < %s) "
                 "ORDER BY id DESC LIMIT %s",
