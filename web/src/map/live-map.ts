@@ -1,28 +1,21 @@
 import {
   Map as MapLibreMap,
-  NavigationControl,
   Popup,
-  ScaleControl,
-  setWorkerUrl,
   type GeoJSONSource,
   type MapGeoJSONFeature,
   type MapMouseEvent,
 } from "maplibre-gl";
-import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
-import "maplibre-gl/dist/maplibre-gl.css";
 import type { NetworkCollection } from "../api/types";
+import { flatMap } from "./flat-map";
 import { drawIcons } from "./icons";
 import {
   PLACE_LAYERS,
   ROAD_LAYERS,
   SOURCE,
   VEHICLE_LAYER,
-  baseStyle,
   layers,
   sources,
 } from "./layers";
-
-setWorkerUrl(workerUrl);
 
 export interface LiveMapEvents {
   /** The map, its icons, sources and layers are ready for data. */
@@ -43,18 +36,7 @@ export class LiveMap {
   private popup = new Popup({ closeButton: false, closeOnClick: true, offset: 12 });
 
   constructor(container: HTMLElement, private readonly on: LiveMapEvents) {
-    this.map = new MapLibreMap({
-      container,
-      style: baseStyle(),
-      center: [0, 0],
-      zoom: 1,
-      attributionControl: false,
-      dragRotate: false,
-      pitchWithRotate: false,
-    });
-    this.map.touchZoomRotate.disableRotation();
-    this.map.addControl(new NavigationControl({ showCompass: false }), "bottom-right");
-    this.map.addControl(new ScaleControl({ unit: "metric" }), "bottom-left");
+    this.map = flatMap(container, "bottom-right");
     this.map.on("load", () => this.onLoad());
   }
 

@@ -1,21 +1,15 @@
 import {
   LngLatBounds,
   Map as MapLibreMap,
-  NavigationControl,
-  ScaleControl,
-  setWorkerUrl,
   type GeoJSONSource,
   type MapMouseEvent,
 } from "maplibre-gl";
 import type { ExpressionSpecification, LayerSpecification } from "@maplibre/maplibre-gl-style-spec";
-import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
-import "maplibre-gl/dist/maplibre-gl.css";
 import type { LatLon, NetworkCollection } from "../api/types";
-import { baseStyle, layers as liveLayers, SOURCE } from "./layers";
+import { flatMap } from "./flat-map";
+import { layers as liveLayers, SOURCE } from "./layers";
 import { MAP_COLOR } from "./palette";
 import { drawRideIcons, RIDE_COLOR } from "./ride-icons";
-
-setWorkerUrl(workerUrl);
 
 export type End = "pickup" | "dropoff";
 
@@ -160,18 +154,7 @@ export class RideMap {
   private loaded = false;
 
   constructor(container: HTMLElement, private readonly on: RideMapEvents) {
-    this.map = new MapLibreMap({
-      container,
-      style: baseStyle(),
-      center: [0, 0],
-      zoom: 1,
-      attributionControl: false,
-      dragRotate: false,
-      pitchWithRotate: false,
-    });
-    this.map.touchZoomRotate.disableRotation();
-    this.map.addControl(new NavigationControl({ showCompass: false }), "top-right");
-    this.map.addControl(new ScaleControl({ unit: "metric" }), "bottom-left");
+    this.map = flatMap(container, "top-right");
     this.map.on("load", () => this.onLoad());
   }
 
