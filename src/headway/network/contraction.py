@@ -131,6 +131,15 @@ class _Queries(threading.local):
     one_to_many: Any = None
 
 
+_PINNED: dict[tuple[int, int, str], Any] = {}
+"""RoutingKit's query objects may only be dropped on the thread that made them (PyO3
+``unsendable``: dropped elsewhere they raise). A thread-local value can be released on
+any thread (when the thread ends, or when its owner is collected elsewhere), so each
+query is also held here under (thread, owner, kind) and let go only on its own thread:
+when replaced there, or when its owner is collected there. Queries of threads that end
+stay pinned: a bounded cost, thread pools reuse their threads."""
+
+
 class CCHQueries:
     """Per-thread RoutingKit query objects for one metric at a time."""
 
@@ -141,7 +150,7 @@ class CCHQueries:
         local = self._local
         if local.metric is not metric:
             local.query = None  # drop the old query before building on the new metric
-            local.query = rk.CCHQuery(metric.handle)
+            local.query = self._pin("point", rk.CCHQuery(metric.handle))
             local.metric = metric
         return local.query
 
@@ -154,9 +163,20 @@ class CCHQueries:
             local.one_to_many.repin_targets(list(key[1]))
         else:
             local.one_to_many = None
-            local.one_to_many = rk.CCHOneToMany(metric.handle, list(key[1]))
+            local.one_to_many = self._pin(
+                "one_to_many", rk.CCHOneToMany(metric.handle, list(key[1]))
+            )
         local.targets = key
         return local.one_to_many
+
+    def _pin(self, kind: str, query: Any) -> Any:
+        _PINNED[(threading.get_ident(), id(self), kind)] = query
+        return query
+
+    def __del__(self) -> None:
+        me, owner = threading.get_ident(), id(self)
+        for key in [k for k in list(_PINNED) if k[0] == me and k[1] == owner]:
+            _PINNED.pop(key, None)
 
 
 def check_nodes(nodes: ArrayLike, n_nodes: int) -> IntArray:
