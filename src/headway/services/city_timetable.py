@@ -63,7 +63,8 @@ class CityTimetableParams:
     layover_s: int = 240
     """Minimum time at a terminal before the next trip (used to size the fleet)."""
     control_every: int = 3
-    """Every this many stops (and the first) is a timing point: a control stop."""
+    """Every this many stops (and the first) is a control stop; only the terminals are
+    timing points."""
     timezone: str = "Europe/Berlin"
 
 
@@ -124,9 +125,9 @@ def city_timetable(
             shapes[shape_id] = Shape(
                 shape_id, tuple((stops[s.id].lat, stops[s.id].lon) for s in members)
             )
-            timepoints = tuple(
-                i % params.control_every == 0 or i == len(members) - 1 for i in range(len(members))
-            )
+            # Timed at the terminals only: on the way, control stops keep headways
+            # (a hold there is not capped by a schedule the late vehicle cannot keep).
+            timepoints = tuple(i in (0, len(members) - 1) for i in range(len(members)))
             # The way back leaves its terminal a layover after the way out arrives there.
             offset = 0
             if direction > 0:

@@ -196,7 +196,8 @@ class FixedRouteStats:
     """Vehicle-ticks without a live state (a vehicle not heard from yet counts each tick)."""
     blocks_unassigned: int = 0
     trips_sent: int = 0
-    """Trips whose drive command was accepted by the command service (first time only)."""
+    """Drive commands created (a drive found again by its key does not count; one sent
+    again after a refusal does, see ``trips_resent``)."""
     trips_completed: int = 0
     """Trips whose vehicle reached their last stop."""
     releases_sent: int = 0
