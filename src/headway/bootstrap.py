@@ -64,6 +64,12 @@ from headway.streaming.vda_ingest import SUBSCRIPTIONS
 _QOS = {"state": 0, "visualization": 0, "connection": 1, "factsheet": 1}
 
 
+DISPATCH_TICK_S = 0.5
+"""Wall seconds between the dispatcher's and the fixed-route service's rounds, whatever
+the simulation's speed-up (vehicles report once a second): each round reads every
+vehicle it serves, and the dispatcher re-optimises for up to 50 ms."""
+
+
 @dataclass
 class EmbeddedPlatform:
     """Everything of the embedded profile in one process: broker, bridge, processor, API."""
@@ -222,7 +228,7 @@ def build_embedded(
             commands,
             RoadTravelTimes(network, router),
             FixedRouteConfig(
-                tick_s=max(0.2, 1.0 / time_scale),
+                tick_s=DISPATCH_TICK_S,
                 control_stops=fixed_routes.control_stops,
                 drive_trips=True,
                 board_interval_s=time_scale,  # a new board every wall-clock second
@@ -251,7 +257,7 @@ def build_embedded(
                 for _, serial in registry.all()
                 if transit is None or serial not in transit.vehicle_ids
             ],
-            tick_s=max(0.2, 1.0 / time_scale),
+            tick_s=DISPATCH_TICK_S,
         )
     traffic_follower = TrafficFollower(
         traffic,

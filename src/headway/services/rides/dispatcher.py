@@ -48,6 +48,9 @@ from headway.services.rides.service import RideService
 log = logging.getLogger(__name__)
 
 ISSUER = "dispatcher"
+SOC_STEP = 0.01
+REFRESH_S = 30.0
+"""A vehicle standing still is told to the engine again this often (service seconds)."""
 TRIP_TTL_S = 120.0
 """How long a trip command may wait to be acknowledged before it expires (and is re-planned)."""
 
@@ -94,6 +97,8 @@ class Dispatcher:
         self._trips: dict[str, Trip] = {}
         self._charging: set[str] = set()
         self._known: set[str] = set()
+        self._seen: dict[str, tuple[int, bool, float, float]] = {}
+        """What each vehicle last told the engine: node, in service, charge, when."""
         self.stats = DispatchStats()
 
     @property
@@ -127,7 +132,9 @@ class Dispatcher:
             await self._finish(vehicle_id, command)
         async with rides.lock:
             now = rides.clocks.service()
-            engine.reoptimise(now, self._budget_s)
+            # On a worker thread, so the event loop (ingest, API) keeps going meanwhile;
+            # the lock keeps every other use of the engine out until it is done.
+            await asyncio.to_thread(engine.reoptimise, now, self._budget_s)
             plans = {v: engine.plan(v) for v in engine.vehicles() if v not in self._trips}
         for vehicle_id, plan in plans.items():
             if plan:
@@ -151,13 +158,24 @@ class Dispatcher:
         node = self._node_of(state)
         if node is None:
             return
+        soc = max(0.0, min(1.0, state.battery_pct / 100.0))
+        seen = self._seen.get(vehicle_id)
+        if (
+            seen is not None
+            and seen[0] == node
+            and seen[1] == usable
+            and abs(seen[2] - soc) < SOC_STEP
+            and now - seen[3] < REFRESH_S
+        ):
+            return  # nothing the engine plans on has changed
+        self._seen[vehicle_id] = (node, usable, soc, now)
         engine.set_vehicle(
             VehicleSnapshot(
                 id=vehicle_id,
                 node=node,
                 ready_s=now,
                 seats=state.capacity or self._default_seats,
-                soc=max(0.0, min(1.0, state.battery_pct / 100.0)),
+                soc=soc,
                 in_service=usable,
             )
         )
@@ -165,6 +183,7 @@ class Dispatcher:
 
     def _forget(self, vehicle_id: str, now: float) -> None:
         self._known.discard(vehicle_id)
+        self._seen.pop(vehicle_id, None)
         self._trips.pop(vehicle_id, None)
         with contextlib.suppress(UnknownVehicleError):
             self._rides.engine.remove_vehicle(vehicle_id, now)
@@ -223,6 +242,7 @@ class Dispatcher:
             last = trip.stops[-1]
             with contextlib.suppress(UnknownVehicleError):
                 engine.arrived(vehicle_id, last.node, now)
+            self._seen.pop(vehicle_id, None)
             if last.kind is StopKind.CHARGE:
                 self._charging.add(vehicle_id)
         self.stats.picked_up += len(picked)

@@ -33,7 +33,8 @@ def _owner(principal: Principal) -> str | None:
 
 
 async def _out(ctx: ApiContext, service: RideService, ride: Ride) -> RideOut:
-    ride = service.planned(ride)
+    async with service.lock:  # the dispatcher may be re-planning on another thread
+        ride = service.planned(ride)
     vehicle = None
     if ride.vehicle_id and ride.status in (
         RideStatus.ACCEPTED,
