@@ -52,7 +52,8 @@ class StackDeadLetters:
             batch, self._waiting = self._waiting, []
             counts = Counter(reason for reason, _ in batch)
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
+                # One MULTI/EXEC: a reader never sees the counts ahead of the list.
+                async with self._redis.pipeline(transaction=True) as pipe:
                     for reason, n in counts.items():
                         pipe.hincrby(f"{self._p}deadletters:counts", reason, n)
                     pipe.lpush(f"{self._p}deadletters:recent", *(blob for _, blob in batch))
