@@ -29,10 +29,10 @@ from headway.adapters.postgres.commands import PostgresCommandStore
 from headway.domain.commands import INSTANT_KINDS, Command, CommandStatus, Lane
 from headway.network.cch_router import CCHRouter
 from headway.services.commands.service import CommandRequest
-from headway.sim.fleet import FleetSimulator, LinkFaults, SimConfig, VehicleSpec
+from headway.sim.fleet import LinkFaults
 from tests.integration.commands_stack import StackParts, schema_url
 from tests.integration.conftest import ROOT, Stack
-from tests.unit.commands.scenario import Plan, nearby_stops, requests_for, town
+from tests.unit.commands.scenario import Plan, nearby_stops, requests_for, town, waiting_fleet
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -129,25 +129,7 @@ async def play(stack: Stack, unique: str, logs: Path) -> Outcome:
     manufacturer = f"sim-{unique}"
     parts = StackParts(stack, unique, manufacturer, city, command_store=store, commander=False)
     commanders = Commanders(stack, unique, database_url, network_file, logs)
-    host, port, login = parts.mqtt()
-    sim = FleetSimulator(
-        city,
-        SimConfig(
-            vehicles=FLEET,
-            speedup=SPEEDUP,
-            seed=11,
-            mqtt_host=host,
-            mqtt_port=port,
-            mqtt_login=login,
-            manufacturer=manufacturer,
-            state_interval_s=0.2,
-            faults=False,
-            vehicle=VehicleSpec(battery_kwh=15.0, initial_charge_pct=(50.0, 90.0)),
-            roam=False,
-        ),
-    )
-    for serial in sim.vehicle_ids:
-        parts.registry.register(manufacturer, serial)
+    sim = waiting_fleet(city, parts.mqtt(), manufacturer, FLEET, SPEEDUP, 11, parts.registry)
     router = CCHRouter(city)
     await parts.start()
     try:

@@ -251,21 +251,23 @@ def town() -> RoadNetwork:
     return generate_city(CityParams(seed=3, size_km=3.0))
 
 
-async def play(
-    progress: Callable[[str], None] = lambda line: None,
-    parts: Callable[[RoadNetwork], Parts] = Embedded,
-    manufacturer: str = "headway-sim",
-) -> Day:
-    city = town()
-    router = CCHRouter(city)
-    platform = parts(city)
-    host, port, login = platform.mqtt()
+def waiting_fleet(
+    city: RoadNetwork,
+    mqtt: tuple[str, int, tuple[str, str] | None],
+    manufacturer: str,
+    vehicles: int,
+    speedup: float,
+    seed: int,
+    registry: VehicleRegistry,
+) -> FleetSimulator:
+    """Simulated shuttles that wait for orders, registered with the platform."""
+    host, port, login = mqtt
     sim = FleetSimulator(
         city,
         SimConfig(
-            vehicles=FLEET,
-            speedup=SPEEDUP,
-            seed=5,
+            vehicles=vehicles,
+            speedup=speedup,
+            seed=seed,
             mqtt_host=host,
             mqtt_port=port,
             mqtt_login=login,
@@ -280,7 +282,22 @@ async def play(
         ),
     )
     for serial in sim.vehicle_ids:
-        platform.registry.register(sim.config.manufacturer, serial)
+        registry.register(manufacturer, serial)
+    return sim
+
+
+async def play(
+    progress: Callable[[str], None] = lambda line: None,
+    parts: Callable[[RoadNetwork], Parts] = Embedded,
+    manufacturer: str = "headway-sim",
+) -> Day:
+    city = town()
+    router = CCHRouter(city)
+    platform = parts(city)
+    host, port, login = platform.mqtt()
+    sim = waiting_fleet(
+        city, (host, port, login), manufacturer, FLEET, SPEEDUP, 5, platform.registry
+    )
     sent: list[tuple[str, dict[str, Any]]] = []
     recorder = Recorder((host, port, login), manufacturer, sent)
     rescue_stop = asyncio.Event()

@@ -4,10 +4,12 @@ import {
   ScaleControl,
   setWorkerUrl,
   type ControlPosition,
+  type GeoJSONSource,
 } from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
 import "maplibre-gl/dist/maplibre-gl.css";
-import { baseStyle } from "./layers";
+import type { NetworkCollection } from "../api/types";
+import { baseStyle, SOURCE } from "./layers";
 
 setWorkerUrl(workerUrl);
 
@@ -30,4 +32,17 @@ export function flatMap(container: HTMLElement, zoomAt: ControlPosition): MapLib
   map.addControl(new NavigationControl({ showCompass: false }), zoomAt);
   map.addControl(new ScaleControl({ unit: "metric" }), "bottom-left");
   return map;
+}
+
+/** Draw the road network on `map` and frame the whole service area, `padding` pixels in. */
+export function showNetwork(map: MapLibreMap, network: NetworkCollection, padding: number): void {
+  void map.getSource<GeoJSONSource>(SOURCE.network)?.setData(network);
+  const [w, s, e, n] = network.bbox;
+  map.fitBounds(
+    [
+      [w, s],
+      [e, n],
+    ],
+    { padding, animate: false },
+  );
 }

@@ -6,7 +6,7 @@ import {
   type MapMouseEvent,
 } from "maplibre-gl";
 import type { NetworkCollection } from "../api/types";
-import { flatMap } from "./flat-map";
+import { flatMap, showNetwork } from "./flat-map";
 import { drawIcons } from "./icons";
 import {
   PLACE_LAYERS,
@@ -64,15 +64,7 @@ export class LiveMap {
   }
 
   setNetwork(network: NetworkCollection): void {
-    void this.source(SOURCE.network)?.setData(network);
-    const [w, s, e, n] = network.bbox;
-    this.map.fitBounds(
-      [
-        [w, s],
-        [e, n],
-      ],
-      { padding: 40, animate: false },
-    );
+    showNetwork(this.map, network, 40);
   }
 
   setVehicles(data: GeoJSON.FeatureCollection): void {

@@ -6,7 +6,7 @@ import {
 } from "maplibre-gl";
 import type { ExpressionSpecification, LayerSpecification } from "@maplibre/maplibre-gl-style-spec";
 import type { LatLon, NetworkCollection } from "../api/types";
-import { flatMap } from "./flat-map";
+import { flatMap, showNetwork } from "./flat-map";
 import { layers as liveLayers, SOURCE } from "./layers";
 import { MAP_COLOR } from "./palette";
 import { drawRideIcons, RIDE_COLOR } from "./ride-icons";
@@ -180,15 +180,7 @@ export class RideMap {
   }
 
   setNetwork(network: NetworkCollection): void {
-    void this.source(SOURCE.network)?.setData(network);
-    const [w, s, e, n] = network.bbox;
-    this.map.fitBounds(
-      [
-        [w, s],
-        [e, n],
-      ],
-      { padding: 24, animate: false },
-    );
+    showNetwork(this.map, network, 24);
   }
 
   /** Pins at the chosen points, rings at the meeting stops, dotted walks between. */

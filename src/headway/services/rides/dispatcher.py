@@ -62,7 +62,6 @@ class Trip:
     command_id: str
     kind: CommandKind
     stops: tuple[PlannedStop, ...]
-    sent_at: float
 
 
 @dataclass
@@ -273,7 +272,7 @@ class Dispatcher:
             self._rides.metrics.dispatch_commands.labels("refused").inc()
             log.warning("vehicle %s: could not send its next stop: %s", vehicle_id, exc)
             return
-        self._trips[vehicle_id] = Trip(command.id, command.kind, tuple(stops), time.time())
+        self._trips[vehicle_id] = Trip(command.id, command.kind, tuple(stops))
         self.stats.trips_sent += 1
         self._rides.metrics.dispatch_commands.labels("sent").inc()
         picks = tuple(r for s in stops if s.kind is StopKind.PICK for r in s.ride_ids)
@@ -350,12 +349,15 @@ class Dispatcher:
                     continue
 
     async def _expire_offers(self) -> None:
-        store = self._rides.store
-        wall = self._rides.clocks.wall()
-        for ride in await store.open_rides():
-            if ride.status is RideStatus.OFFERED and 0 < ride.offer_expires_at < wall:
+        """End the offers past their time: only those are read from the store."""
+        rides = self._rides
+        wall = rides.clocks.wall()
+        for ride_id in [r for r, t in rides.offers.items() if t < wall]:
+            ride = await rides.store.get(ride_id)
+            if ride is not None and ride.status is RideStatus.OFFERED:
                 with contextlib.suppress(StaleRide):
-                    await self._rides.expire(ride)
+                    await rides.expire(ride)
+            rides.offers.pop(ride_id, None)
 
 
 def _lost(trip: Trip) -> Command:

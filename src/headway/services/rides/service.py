@@ -84,6 +84,8 @@ class RideService:
         self.clocks = clocks or Clocks()
         self.lock = asyncio.Lock()
         self._last_ms = 0
+        self.offers: dict[str, float] = {}
+        """Ride id -> when its offer expires (wall clock), for the offers not yet answered."""
         self.stops: dict[str, tuple[str, str]] = {}
         """Ride id -> (pickup stop id, drop-off stop id): two stops facing each other
         across a street share a road node, and the rider waits at one of them."""
@@ -161,6 +163,7 @@ class RideService:
         )
         self.metrics.rides.labels("offered").inc()
         self.stops[ride_id] = (start.stop_id, end.stop_id)
+        self.offers[ride_id] = offered.offer_expires_at
         return await self.store.create(offered)
 
     async def accept(self, passenger: str, ride_id: str) -> Ride:
@@ -178,6 +181,7 @@ class RideService:
                 await self.expire(ride)
                 raise RideConflict(f"the offer for ride {ride_id} expired; ask again") from None
         self.metrics.rides.labels("accepted").inc()
+        self.offers.pop(ride_id, None)
         return await self.store.save(move(ride, RideStatus.ACCEPTED, wall, offer_expires_at=0.0))
 
     async def decline(self, passenger: str, ride_id: str) -> Ride:
@@ -236,6 +240,7 @@ class RideService:
     def forget(self, ride_id: str) -> None:
         """Let the engine drop a ride that has ended (call with the lock held)."""
         self.stops.pop(ride_id, None)
+        self.offers.pop(ride_id, None)
         with contextlib.suppress(RideStateError, UnknownRideError):
             self.engine.forget(ride_id)
 
