@@ -53,10 +53,11 @@ def test_up_serves_and_restarts_a_killed_process(stack: Stack, unique: str, tmp_
             pytest.fail(f"the API never became ready:\n{log_path.read_text()[-3000:]}")
         deadline = time.monotonic() + 30
         children = psutil.Process(up.pid).children()
-        while len(children) != 4 and time.monotonic() < deadline:  # and api, commander
+        # bridge, processor, api, commander, dispatcher
+        while len(children) != 5 and time.monotonic() < deadline:
             time.sleep(0.3)
             children = psutil.Process(up.pid).children()
-        assert len(children) == 4, log_path.read_text()[-3000:]
+        assert len(children) == 5, log_path.read_text()[-3000:]
         processor = next(c for c in children if "processor" in " ".join(c.cmdline()))
         processor.send_signal(signal.SIGKILL)
         deadline = time.monotonic() + 30

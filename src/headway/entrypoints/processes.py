@@ -1,4 +1,4 @@
-"""The stack profile's processes: ``headway run bridge|processor|api|commander``.
+"""The stack profile's processes: ``headway run bridge|processor|api|commander|dispatcher``.
 
 Each builds only what it needs from the settings, connects, and runs until SIGTERM or
 SIGINT; several instances of each can run at once (MQTT shared subscriptions spread the
@@ -27,8 +27,10 @@ from headway.adapters.postgres.commands import PostgresCommandStore
 from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.postgres.records import PostgisRecords
 from headway.adapters.postgres.registry import PostgresUserStore, PostgresVehicleRegistry
+from headway.adapters.postgres.rides import PostgresRideStore
 from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.adapters.redis_live_state import RedisLiveState
+from headway.adapters.redis_ride_desk import RedisRideDesk
 from headway.adapters.redis_traffic import RedisTrafficStore
 from headway.adapters.stack_dead_letters import StackDeadLetters
 from headway.config import Settings
@@ -38,6 +40,7 @@ from headway.domain.users import Role
 from headway.entrypoints.api.app import create_app
 from headway.entrypoints.api.context import ApiContext
 from headway.entrypoints.commander import run_commander
+from headway.entrypoints.dispatcher import run_dispatcher
 from headway.entrypoints.runtime import settle_heap
 from headway.network.geojson import network_geojson
 from headway.network.graph import RoadNetwork
@@ -64,6 +67,8 @@ IDLE_S = 0.05
 REPORT_EVERY_S = 10.0
 BACKLOG_WARNING = 10_000
 REGISTRY_REFRESH_ROUNDS = 5  # the API's health watch runs once a second
+RIDE_CALL_TIMEOUT_S = 5.0
+"""How long the API waits for the dispatcher to answer a passenger's call (then 503)."""
 
 
 def instance_name(settings: Settings, role: str) -> str:
@@ -283,6 +288,12 @@ def build_stack_api(
         metrics,
     )
 
+    # Rides: passengers' calls go to `headway run dispatcher` over Redis; reads come
+    # straight from PostgreSQL.
+    ride_store = PostgresRideStore(settings.database_url)
+    ride_client = aioredis.from_url(settings.redis_url, socket_timeout=RIDE_CALL_TIMEOUT_S + 5)
+    rides = RedisRideDesk(ride_client, ride_store, settings.redis_prefix, RIDE_CALL_TIMEOUT_S)
+
     def ready() -> dict[str, bool]:
         return dict(health)
 
@@ -300,12 +311,14 @@ def build_stack_api(
         ready=ready,
         live_tick_s=settings.live_tick_s,
         commands=commands,
+        rides=rides,
     )
 
     async def open_stores() -> None:
         await asyncio.to_thread(upgrade, settings.database_url)
         await records.open()
         await command_store.open()
+        await ride_store.open()
         await asyncio.to_thread(registry.refresh)
         password = settings.admin_password.get_secret_value()
         if password:
@@ -339,6 +352,8 @@ def build_stack_api(
                 await task
         await records.close()
         await command_store.close()
+        await ride_store.close()
+        await ride_client.aclose()
         await command_queue.close()
         await live.close()
         await traffic.close()
@@ -380,4 +395,5 @@ PROCESSES: dict[str, Callable[[Settings], Coroutine[Any, Any, None]]] = {
     "processor": run_processor,
     "api": run_api,
     "commander": run_commander,
+    "dispatcher": run_dispatcher,
 }

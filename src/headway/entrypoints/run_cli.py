@@ -20,7 +20,7 @@ from headway.config import Settings
 from headway.entrypoints.arguments import positive_int
 
 ROOT = Path(__file__).resolve().parents[3]
-PROCESS_NAMES = ("bridge", "processor", "api", "commander")
+PROCESS_NAMES = ("bridge", "processor", "api", "commander", "dispatcher")
 RESTART_FIRST_S = 0.5
 RESTART_MAX_S = 15.0
 
@@ -35,6 +35,12 @@ def register(commands: Any) -> None:
     up.add_argument("--processors", type=positive_int, default=2)
     up.add_argument("--apis", type=positive_int, default=1)
     up.add_argument("--commanders", type=positive_int, default=1)
+    up.add_argument(
+        "--dispatchers",
+        type=positive_int,
+        default=1,
+        help="one is active, any others stand by to take over (rides are single-writer)",
+    )
     up.add_argument("--no-services", action="store_true", help="do not run scripts/stack up first")
     up.set_defaults(handler=run_all)
 
@@ -84,6 +90,7 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
         ("processor", args.processors),
         ("api", args.apis),
         ("commander", args.commanders),
+        ("dispatcher", args.dispatchers),
     ):
         for i in range(count):
             child_env = dict(env, HEADWAY_INSTANCE=f"{name}-{i + 1}")
@@ -99,6 +106,11 @@ def run_all(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  log in as {settings.admin_user} / {password}", flush=True)
     print(
         f"  vehicles connect to mqtt://{settings.mqtt_host}:{settings.stack_mqtt_port}", flush=True
+    )
+    print(
+        f"  rides: {args.dispatchers} dispatcher(s), one active, passengers' calls on redis "
+        f"{settings.redis_prefix}rides:calls",
+        flush=True,
     )
     print(f"  kafka {settings.kafka_bootstrap}  redis {settings.redis_url}", flush=True)
     stopping = False

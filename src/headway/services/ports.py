@@ -280,3 +280,47 @@ class RideStore(Protocol):
     async def for_passenger(self, passenger: str, before: str = "", limit: int = 50) -> list[Ride]:
         """The passenger's rides, newest first (ids sort by creation time)."""
         ...
+
+
+class RideDesk(Protocol):
+    """What the ride API asks of the ride service, wherever the service runs.
+
+    ``RideService`` answers in process (the embedded profile); ``RedisRideDesk``
+    forwards the passenger's calls to the stack's one dispatcher process and reads
+    rides from the ride store. Both raise the ride service's errors (``RideNotFound``,
+    ``RideConflict``, ``BadRideRequest``); a desk whose service cannot be reached raises
+    a ``StoreUnavailable``. One contract suite holds both to the same answers.
+    """
+
+    async def request(
+        self,
+        passenger: str,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        seats: int,
+        earliest_pickup: float | None = None,
+        ride_id: str | None = None,
+    ) -> Ride:
+        """An offered or refused ride, stored. With ``ride_id`` the call is idempotent:
+        asking again with the same id answers the ride already stored."""
+        ...
+
+    async def accept(self, passenger: str, ride_id: str) -> Ride: ...
+
+    async def decline(self, passenger: str, ride_id: str) -> Ride: ...
+
+    async def cancel(self, passenger: str, ride_id: str) -> Ride: ...
+
+    async def get(self, passenger: str | None, ride_id: str) -> Ride:
+        """The ride (``passenger`` None: anyone's, for operators); RideNotFound else."""
+        ...
+
+    async def mine(self, passenger: str, before: str = "", limit: int = 50) -> list[Ride]: ...
+
+    async def current(self, ride: Ride) -> Ride:
+        """``ride`` with the plan's current vehicle and ETAs (they move as plans do)."""
+        ...
+
+    def wall(self) -> float:
+        """Now, on the clock the ride's times are given in."""
+        ...

@@ -12,12 +12,11 @@ from fastapi.security import OAuth2PasswordBearer
 from headway.domain.users import Role, allows
 from headway.services.identity import BadToken, Identity, Principal
 from headway.services.metrics import Metrics
-from headway.services.ports import DeadLetters, LiveState, Records, VehicleRegistry
+from headway.services.ports import DeadLetters, LiveState, Records, RideDesk, VehicleRegistry
 
 if TYPE_CHECKING:
     from headway.services.commands.service import CommandService
     from headway.services.fixed_routes import FixedRouteService
-    from headway.services.rides.service import RideService
     from headway.services.traffic import TrafficStore
 
 
@@ -34,7 +33,8 @@ class ApiContext:
     live_tick_s: float = 0.5
     commands: CommandService | None = None
     transit: FixedRouteService | None = None
-    rides: RideService | None = None
+    rides: RideDesk | None = None
+    """The ride service (embedded) or the way to the dispatcher process (stack)."""
     passenger_signup: bool = True
     """Anyone may create a passenger account (POST /api/v1/auth/passengers)."""
     traffic: TrafficStore | None = None

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from headway.domain.commands import Command, CommandKind, CommandParams, CommandStatus, StopVisit
@@ -40,6 +40,7 @@ from headway.optimizer.dispatch import (
     UnknownVehicleError,
     VehicleSnapshot,
 )
+from headway.optimizer.dispatch.restore import BookedRide, RestorableEngine
 from headway.services.commands.errors import CommandError
 from headway.services.commands.service import CommandRequest, CommandService
 from headway.services.ports import LiveState, StaleRide
@@ -85,6 +86,7 @@ class Dispatcher:
         tick_s: float = 1.0,
         budget_s: float = 0.05,
         default_seats: int = 8,
+        on_tick: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._rides = rides
         self._commands = commands
@@ -99,10 +101,24 @@ class Dispatcher:
         self._seen: dict[str, tuple[int, bool, float, float]] = {}
         """What each vehicle last told the engine: node, in service, charge, when."""
         self.stats = DispatchStats()
+        self._on_tick = on_tick
+        self.unplaced: list[BookedRide] = []
+        """Rides taken back after a restart that could not be planned yet (their
+        vehicle unknown so far, or none could take them): tried again every tick."""
 
     @property
     def trips(self) -> dict[str, Trip]:
         return dict(self._trips)
+
+    @property
+    def rides(self) -> RideService:
+        return self._rides
+
+    async def update_rides(
+        self, ride_ids: Sequence[str], status: RideStatus, note: str, **changes: object
+    ) -> None:
+        """Move the ride records on (those that can still move there), retrying lost races."""
+        await self._update(ride_ids, status, note, **changes)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -117,16 +133,11 @@ class Dispatcher:
 
     async def tick(self) -> None:
         rides, engine = self._rides, self._rides.engine
-        ids = list(self._fleet())
-        states = await self._live.get_many(ids)
+        await self.observe()
         outcomes = await self._outcomes()
-        async with rides.lock:
-            now = rides.clocks.service()
-            for vehicle_id, state in zip(ids, states, strict=True):
-                if state is not None:
-                    self._observe(vehicle_id, state, now)
-            for vehicle_id in list(self._known - set(ids)):
-                self._forget(vehicle_id, now)
+        if self.unplaced:
+            async with rides.lock:
+                self.unplaced = self.restore(self.unplaced)
         for vehicle_id, command in outcomes:
             await self._finish(vehicle_id, command)
         async with rides.lock:
@@ -140,6 +151,51 @@ class Dispatcher:
                 await self._send(vehicle_id, plan)
         await self._expire_offers()
         self.stats.ticks += 1
+        if self._on_tick is not None:
+            await self._on_tick()
+
+    async def observe(self) -> None:
+        """Tell the engine where the fleet's vehicles are now (those without a trip in
+        flight) and forget the vehicles that left the fleet."""
+        rides = self._rides
+        ids = list(self._fleet())
+        states = await self._live.get_many(ids)
+        async with rides.lock:
+            now = rides.clocks.service()
+            for vehicle_id, state in zip(ids, states, strict=True):
+                if state is not None:
+                    self._observe(vehicle_id, state, now)
+            for vehicle_id in list(self._known - set(ids)):
+                self._forget(vehicle_id, now)
+
+    def adopt(self, vehicle_id: str, trip: Trip) -> None:
+        """Follow a trip sent before this dispatcher started (recovery after a restart)."""
+        self._trips[vehicle_id] = trip
+
+    def restore(self, booked: Sequence[BookedRide]) -> list[BookedRide]:
+        """Plan rides of a predecessor again (call with the ride lock held); returns
+        those that cannot be planned yet."""
+        engine = self._rides.engine
+        if not isinstance(engine, RestorableEngine):
+            raise TypeError("restoring rides needs a RestorableEngine")
+        now = self._rides.clocks.service()
+        return [b for b in booked if engine.restore(b, now) is None]
+
+    def board(self) -> dict[str, tuple[str, float, float]]:
+        """Ride id -> (vehicle, pickup ETA, drop-off ETA, wall clock) of every open
+        ride the engine plans; call with the ride lock held."""
+        engine, to_wall = self._rides.engine, self._rides.clocks.to_wall
+        out: dict[str, tuple[str, float, float]] = {}
+        for ride_id in self._rides.stops:
+            try:
+                view = engine.ride(ride_id)
+            except UnknownRideError:
+                continue
+            if view.vehicle_id:
+                pick = to_wall(view.pickup_eta_s) if view.pickup_eta_s else 0.0
+                drop = to_wall(view.dropoff_eta_s) if view.dropoff_eta_s else 0.0
+                out[ride_id] = (view.vehicle_id, pick, drop)
+        return out
 
     # reading the fleet -------------------------------------------------------------
 
@@ -239,8 +295,9 @@ class Dispatcher:
             for ride_id in dropped:
                 rides.forget(ride_id)
             last = trip.stops[-1]
-            with contextlib.suppress(UnknownVehicleError):
-                engine.arrived(vehicle_id, last.node, now)
+            if last.node >= 0:
+                with contextlib.suppress(UnknownVehicleError):
+                    engine.arrived(vehicle_id, last.node, now)
             self._seen.pop(vehicle_id, None)
             if last.kind is StopKind.CHARGE:
                 self._charging.add(vehicle_id)

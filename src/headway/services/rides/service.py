@@ -3,6 +3,8 @@ and follow it. The dispatch engine plans; the ride store remembers.
 
 One lock serialises every call into the engine (it is a single-writer model), shared
 with the dispatcher loop (``dispatcher.py``), which moves the plans on as vehicles do.
+The service is the in-process ``RideDesk`` (``services/ports.py``); in the stack profile
+the dispatcher process runs it and ``RedisRideDesk`` carries the API's calls to it.
 """
 
 from __future__ import annotations
@@ -97,17 +99,27 @@ class RideService:
         destination: tuple[float, float],
         seats: int,
         earliest_pickup: float | None = None,
+        ride_id: str | None = None,
     ) -> Ride:
-        """An offered ride, or a refused one with the reason (both stored)."""
+        """An offered ride, or a refused one with the reason (both stored). A caller
+        that names the ride (``ride_id``) may ask again after losing the answer: the
+        ride already stored under that id is the answer, and nothing is planned twice."""
         wall = self.clocks.wall()
         if seats < 1:
             raise BadRideRequest(f"seats must be at least 1, got {seats}")
         earliest = wall if earliest_pickup is None else earliest_pickup
         if earliest > wall + MAX_AHEAD_S:
             raise BadRideRequest("rides can be booked at most 24 hours ahead")
-        # Ids of one process sort in request order even within a millisecond.
-        self._last_ms = max(int(wall * 1000), self._last_ms + 1)
-        ride_id = new_ride_id(self._last_ms)
+        if ride_id is None:
+            # Ids of one process sort in request order even within a millisecond.
+            self._last_ms = max(int(wall * 1000), self._last_ms + 1)
+            ride_id = new_ride_id(self._last_ms)
+        else:
+            stored = await self.store.get(ride_id)
+            if stored is not None:
+                if stored.passenger != passenger:
+                    raise BadRideRequest(f"ride id {ride_id!r} is taken; ask without it")
+                return stored
         start = self.places.place(*origin)
         end = self.places.place(*destination)
         base = Ride(
@@ -220,6 +232,13 @@ class RideService:
 
     async def mine(self, passenger: str, before: str = "", limit: int = 50) -> list[Ride]:
         return await self.store.for_passenger(passenger, before, limit)
+
+    async def current(self, ride: Ride) -> Ride:
+        async with self.lock:  # the dispatcher may be re-planning on another thread
+            return self.planned(ride)
+
+    def wall(self) -> float:
+        return self.clocks.wall()
 
     def planned(self, ride: Ride) -> Ride:
         """``ride`` with the engine's current vehicle and times (they move as plans do)."""

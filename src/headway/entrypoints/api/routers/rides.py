@@ -1,7 +1,9 @@
 """On-demand rides: ask for one (an offer or a refusal with the reason), accept, decline,
 cancel, and follow it with the vehicle's live position and ETA.
 
-Passengers see their own rides; operators see everyone's.
+Passengers see their own rides; operators see everyone's. The router speaks to a
+``RideDesk``: the ride service itself in the embedded profile, the dispatcher process
+over Redis in the stack profile; the answers are the same.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from headway.domain.users import Role, allows
 from headway.entrypoints.api.context import ApiContext, Ctx, Passenger
 from headway.entrypoints.api.ride_schemas import RideIn, RideOut, RidePage, VehicleOut, ride_out
 from headway.services.identity import Principal
+from headway.services.ports import RideDesk
 from headway.services.rides.errors import BadRideRequest, RideConflict, RideNotFound
-from headway.services.rides.service import RideService
 
 router = APIRouter(prefix="/api/v1", tags=["rides"])
 
 
-def _service(ctx: ApiContext) -> RideService:
+def _service(ctx: ApiContext) -> RideDesk:
     if ctx.rides is None:
         raise HTTPException(503, "this process does not take ride requests")
     return ctx.rides
@@ -32,9 +34,8 @@ def _owner(principal: Principal) -> str | None:
     return None if allows(principal.role, Role.OPERATOR) else principal.subject
 
 
-async def _out(ctx: ApiContext, service: RideService, ride: Ride) -> RideOut:
-    async with service.lock:  # the dispatcher may be re-planning on another thread
-        ride = service.planned(ride)
+async def _out(ctx: ApiContext, service: RideDesk, ride: Ride) -> RideOut:
+    ride = await service.current(ride)
     vehicle = None
     if ride.vehicle_id and ride.status in (
         RideStatus.ACCEPTED,
@@ -42,7 +43,7 @@ async def _out(ctx: ApiContext, service: RideService, ride: Ride) -> RideOut:
         RideStatus.PICKED_UP,
     ):
         state = await ctx.live.get(ride.vehicle_id)
-        wall = service.clocks.wall()
+        wall = service.wall()
         target = ride.dropoff_eta if ride.status is RideStatus.PICKED_UP else ride.pickup_eta
         eta = max(0.0, target - wall) if target > 0 else None
         if state is None:
