@@ -145,14 +145,15 @@ async def run_dispatcher(settings: Settings, ready: Callable[[], None] | None = 
                 )
 
     async def work(stop: asyncio.Event) -> None:
-        log.info("dispatcher %s: waiting to be the active dispatcher", name)
-        if not await leader.acquire(stop):
-            return
         try:
+            # A standby is ready to serve but for the plans: it takes over in a second.
             await ride_store.open()
             await command_store.open()
-            await asyncio.to_thread(registry.refresh)
             await asyncio.to_thread(engine.warm_up)
+            log.info("dispatcher %s: waiting to be the active dispatcher", name)
+            if not await leader.acquire(stop):
+                return
+            await asyncio.to_thread(registry.refresh)
             await inbox.open()
             await board.clear()
             found = await recover(
