@@ -110,3 +110,31 @@ class EventLogContract:
                 break
         assert [int(r.value) for r in again] == [int(r.value) for r in more]
         await consumer.close()
+
+    async def test_commit_up_to_positions_taken_earlier(self) -> None:
+        """What the processor's history writer does: commit where the consumer stood
+        after a batch whose history is stored, while later batches are polled."""
+        log, group = self.make_log(), self.unique("g")
+        topic = await self.new_topic(log)
+        for i in range(8):
+            log.produce(topic, "k", str(i).encode())
+        await log.flush()
+        consumer = log.consumer(group, [topic])
+        first: list[Record] = []
+        for _ in range(100):
+            first += await consumer.poll(4 - len(first), 0.1)
+            if len(first) >= 4:
+                break
+        after_first = consumer.positions()
+        # One key: one partition.
+        assert after_first[(topic, first[-1].partition)] == first[-1].offset + 1
+        rest: list[Record] = []
+        for _ in range(100):
+            rest += await consumer.poll(10, 0.1)
+            if len(first) + len(rest) >= 8:
+                break
+        assert len(first) + len(rest) == 8
+        await consumer.commit(after_first)
+        await consumer.close()
+        again = await self.drain(log, group, topic, 4)
+        assert [int(r.value) for r in again] == [4, 5, 6, 7]

@@ -36,7 +36,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
-from headway.services.ports import Record
+from headway.services.ports import Positions, Record
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class KafkaEventConsumer:
         self._consumer = Consumer({**config, "on_commit": self._on_commit})
         self._consumer.subscribe(topics)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kafka-consumer")
-        self._next: dict[tuple[str, int], int] = {}
+        self._polled: dict[tuple[str, int], int] = {}  # next offset, per partition
         self._sent: dict[tuple[str, int], int] = {}  # the newest commit asked for
         self.commit_failures = 0
 
@@ -247,25 +247,34 @@ class KafkaEventConsumer:
                     value=message.value() or b"",
                 )
             )
-            self._next[(topic or "", partition or 0)] = (offset or 0) + 1
+            self._polled[(topic or "", partition or 0)] = (offset or 0) + 1
         return records
 
-    async def commit(self) -> None:
-        if not self._next:
+    def positions(self) -> Positions:
+        return dict(self._polled)
+
+    async def commit(self, positions: Positions | None = None) -> None:
+        wanted = self._polled if positions is None else positions
+        moved = {k: v for k, v in wanted.items() if self._sent.get(k) != v}
+        if not moved:
             return
-        self._sent.update(self._next)
-        await self._send(self._next, wait=False)
-        self._next = {}
+        self._sent.update(moved)
+        await self._send(moved, wait=False)
 
     async def _send(self, positions: dict[tuple[str, int], int], wait: bool) -> None:
         if not positions:
             return
-        offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
 
         def send() -> None:
-            if wait:
+            # Only partitions still assigned: a commit for one that a rebalance moved
+            # to another member could move its position back.
+            owned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+            offsets = [
+                TopicPartition(t, p, o) for (t, p), o in positions.items() if (t, p) in owned
+            ]
+            if offsets and wait:
                 self._consumer.commit(offsets=offsets, asynchronous=False)
-            else:
+            elif offsets:
                 self._consumer.commit(offsets=offsets, asynchronous=True)
 
         try:
@@ -278,13 +287,10 @@ class KafkaEventConsumer:
         """Make sure the commits sent without waiting are on the broker: again, waiting,
         for the partitions this consumer still owns."""
         sent, self._sent = self._sent, {}
-        if not sent:
-            return
-        owned = {(tp.topic, tp.partition) for tp in await self._call(self._consumer.assignment)}
-        await self._send({k: v for k, v in sent.items() if k in owned}, wait=True)
+        await self._send(sent, wait=True)
 
     async def rewind(self) -> None:
-        self._next = {}
+        self._polled = {}
         await self._settle()
 
         def seek_to_committed() -> None:

@@ -6,7 +6,7 @@ suite (``tests/contract``) runs against both.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,13 +26,23 @@ class Record:
     value: bytes
 
 
+Positions = Mapping[tuple[str, int], int]
+"""(topic, partition) -> the offset after the last record done."""
+
+
 class EventConsumer(Protocol):
     async def poll(self, max_records: int, timeout_s: float) -> list[Record]:
         """Up to ``max_records`` records after the last polled ones; waits up to timeout_s."""
         ...
 
-    async def commit(self) -> None:
-        """Mark everything polled so far as done for the group."""
+    def positions(self) -> Positions:
+        """Where the group would resume if everything polled so far were done: the
+        next offset of each partition polled from."""
+        ...
+
+    async def commit(self, positions: Positions | None = None) -> None:
+        """Mark everything polled so far as done for the group, or only what lies
+        before ``positions`` (taken from ``positions()`` earlier)."""
         ...
 
     async def rewind(self) -> None:

@@ -8,9 +8,11 @@ a batch produced is stored, so a crash replays the batch, and the fold ignores w
 already applied.
 
 Live state is written before history, so a batch is visible without waiting for
-PostgreSQL. A replay may therefore find live state ahead of history: every telemetry
-event read becomes a history row, including those the fold ignores as not newer than
-the state (``_replayed``), and history drops the rows it already holds.
+PostgreSQL: run() hands telemetry history to a HistoryWriter (history_writer.py), which
+stores it while the next batch is folded and commits the offsets after it. A replay may
+therefore find live state ahead of history: every telemetry event read becomes a history
+row, including those the fold ignores as not newer than the state (``_replayed``), and
+history drops the rows it already holds.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from headway.network.matching import FleetMatcher
 from headway.services.metrics import Metrics
 from headway.services.ports import DeadLetters, EventLog, LiveState, Records
 from headway.streaming.fold import Folded, FoldRules, Place, fold, sweep
+from headway.streaming.history_writer import HistoryWriter
 from headway.streaming.track import TrackSampler
 from headway.streaming.traffic_feed import TrafficFeed
 
@@ -95,6 +98,8 @@ class Processor:
         self._sampler = TrackSampler(track_interval_s)
         self._alerts_loaded = False
         self._last_sweep = 0.0
+        self._history = HistoryWriter(records, self._consumer)
+        self._background = False  # history written by run()'s writer task
         self.stats = ProcessorStats()
 
     async def _load_alerts(self) -> None:
@@ -106,16 +111,23 @@ class Processor:
 
     async def run(self, stop: asyncio.Event, max_records: int = 5000) -> None:
         pause = RETRY_FIRST_S
-        while not stop.is_set():
-            try:
-                await self.step(max_records=max_records, timeout_s=0.05)
-                pause = RETRY_FIRST_S
-            except Exception as exc:  # a store outage must not end the loop
-                self.stats.retries += 1
-                log.warning("processor step failed (%s); replaying in %.1f s", exc, pause)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), pause)
-                pause = min(pause * 2, RETRY_MAX_S)
+        self._background = True
+        writer = asyncio.create_task(self._history.run(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    await self.step(max_records=max_records, timeout_s=0.05)
+                    pause = RETRY_FIRST_S
+                except Exception as exc:  # a store outage must not end the loop
+                    self.stats.retries += 1
+                    log.warning("processor step failed (%s); replaying in %.1f s", exc, pause)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), pause)
+                    pause = min(pause * 2, RETRY_MAX_S)
+            await writer  # what is waiting is written and committed
+        finally:
+            writer.cancel()
+            self._background = False
         await self._consumer.close()
 
     async def step(self, max_records: int = 5000, timeout_s: float = 0.0) -> int:
@@ -170,9 +182,9 @@ class Processor:
         # 3 % of the processor's time).
         self._metrics.events_applied.inc(self.stats.applied - applied)
         self._metrics.events_ignored.inc(self.stats.ignored - ignored)
-        if changed or history:
+        if changed:
             try:
-                await self._store(history, list(changed.values()), alerts, applied_ts)
+                await self._store(list(changed.values()), alerts, applied_ts)
             except Exception:
                 # Nothing of this batch is committed: go back to the last commit, forget
                 # what was folded, and let the caller retry after a pause. The replay is
@@ -181,18 +193,18 @@ class Processor:
                 self._forget()
                 raise
         if batch:
-            await self._consumer.commit()
+            self._history.add(self._sampler.sample(history), self._consumer.positions())
+        if self._background:
+            await self._history.room()
+        else:  # stepped by hand (tests, tools): stored and committed before returning
+            await self._history.write()
         self.stats.records += len(batch)
         return len(batch)
 
     async def _store(
-        self,
-        history: list[VehicleState],
-        latest: list[VehicleState],
-        alerts: list[Alert],
-        applied_ts: list[float],
+        self, latest: list[VehicleState], alerts: list[Alert], applied_ts: list[float]
     ) -> None:
-        """Alert history, live state, then telemetry history; the caller commits after.
+        """Alert history, then live state; telemetry history follows (HistoryWriter).
 
         Alerts go to history first because a replay folds from live state and would not
         raise again an alert that live state already holds. Telemetry history may lag
@@ -205,7 +217,6 @@ class Processor:
         if alerts:
             await self._live.put_alerts(alerts)
         self._observe(applied_ts, self._clock())
-        await self._records.add_track_points(self._sampler.sample(history))
 
     def _replayed(self, event: Telemetry, place: Place | None) -> VehicleState | None:
         """The history row of a telemetry event that is not newer than the vehicle's

@@ -3,7 +3,8 @@ replaying, and never loses or doubles history or alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,12 @@ from headway.adapters.memory.event_log import MemoryEventLog
 from headway.adapters.memory.live_state import MemoryLiveState
 from headway.adapters.sqlite_records import SqliteRecords
 from headway.contracts.events import TELEMETRY_TOPIC, Telemetry, event_encoder
-from headway.domain.vehicles import VehicleState
+from headway.domain.vehicles import VehicleState, VehicleStatus
 from headway.network.city import CityParams, generate_city
 from headway.network.graph import RoadNetwork
 from headway.services.metrics import Metrics
 from headway.streaming.fold import FoldRules
+from headway.streaming.history_writer import HistoryWriter
 from headway.streaming.processor import Processor
 
 
@@ -175,4 +177,117 @@ async def test_bad_record_on_the_log_is_dead_lettered_and_the_rest_applied(
     assert state is not None
     assert state.ts == 2.0
     assert await dead.counts() == {"undecodable": 1, "unknown_map": 1}
+    await records.close()
+
+
+class StalledRecords(SqliteRecords):
+    """SQLite history that fails every track write while ``away`` is set."""
+
+    away = True
+
+    async def add_track_points(self, states: Sequence[VehicleState]) -> None:
+        if self.away:
+            raise ConnectionError("history store away")
+        await super().add_track_points(states)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.02)
+
+
+async def test_running_live_state_moves_on_while_history_is_away_and_nothing_is_lost(
+    network: RoadNetwork, tmp_path: Path
+) -> None:
+    """run() writes history beside the cycle: an outage of the history store holds back
+    history and the offsets, not live state; once it is back, every row is stored."""
+    log = MemoryEventLog(partitions=2)
+    live = MemoryLiveState()
+    records = StalledRecords(tmp_path / "h.sqlite")
+    processor = Processor(
+        log,
+        live,
+        records,
+        MemoryDeadLetters(),
+        network,
+        Metrics(),
+        FoldRules(offline_after_s=10_000.0),
+        track_interval_s=0.0,
+        clock=lambda: 1000.0,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(processor.run(stop))
+    for t in range(1, 4):
+        log.produce(TELEMETRY_TOPIC, "a", telemetry("a", float(t), 80.0, network))
+
+    async def live_at(ts: float) -> bool:
+        state = await live.get("a")
+        return state is not None and state.ts == ts
+
+    await eventually(lambda: live_at(3.0))
+    assert await records.track("a", since=0, limit=100) == []
+    uncommitted = await log.consumer("processor", [TELEMETRY_TOPIC]).poll(100, 0)
+    assert len(uncommitted) == 3, "offsets wait for history"
+    log.produce(TELEMETRY_TOPIC, "a", telemetry("a", 4.0, 80.0, network))
+    await eventually(lambda: live_at(4.0))
+    records.away = False
+
+    async def stored() -> bool:
+        return len(await records.track("a", since=0, limit=100)) == 4
+
+    await eventually(stored)
+    points = await records.track("a", since=0, limit=100)
+    assert [p.ts for p in points] == [1.0, 2.0, 3.0, 4.0]
+
+    async def committed() -> bool:
+        return await log.consumer("processor", [TELEMETRY_TOPIC]).poll(100, 0) == []
+
+    await eventually(committed)
+    stop.set()
+    await asyncio.wait_for(running, 10)
+    await records.close()
+
+
+async def test_history_writer_holds_the_processor_back_once_too_much_waits(
+    network: RoadNetwork, tmp_path: Path
+) -> None:
+    log = MemoryEventLog(partitions=1)
+    records = StalledRecords(tmp_path / "h.sqlite")
+    consumer = log.consumer("g", [TELEMETRY_TOPIC])
+    writer = HistoryWriter(records, consumer, max_waiting=3)
+    now = 1000.0
+    rows = [
+        VehicleState(
+            "a",
+            "m",
+            now + i,
+            now + i,
+            0,
+            0,
+            49.4,
+            8.7,
+            0,
+            0,
+            80,
+            False,
+            True,
+            VehicleStatus.DRIVING,
+        )
+        for i in range(4)
+    ]
+    writer.add(rows[:2], {})
+    await asyncio.wait_for(writer.room(), 1)  # 2 < 3: no wait
+    writer.add(rows[2:], {})
+    room = asyncio.create_task(writer.room())
+    await asyncio.sleep(0.05)
+    assert not room.done(), "4 rows wait: the processor must wait"
+    with pytest.raises(ConnectionError):
+        await writer.write()
+    assert writer.waiting == 4, "a failed write keeps its rows"
+    records.away = False
+    await writer.write()
+    await asyncio.wait_for(room, 1)
+    assert len(await records.track("a", since=0, limit=100)) == 4
     await records.close()

@@ -13,7 +13,7 @@ import contextlib
 import zlib
 from collections.abc import Sequence
 
-from headway.services.ports import Record
+from headway.services.ports import Positions, Record
 
 
 class _Partition:
@@ -109,8 +109,11 @@ class MemoryEventConsumer:
                 self._position[(topic, partition)] = got[-1].offset + 1
         return batch
 
-    async def commit(self) -> None:
-        for (topic, partition), offset in self._position.items():
+    def positions(self) -> Positions:
+        return dict(self._position)
+
+    async def commit(self, positions: Positions | None = None) -> None:
+        for (topic, partition), offset in (positions or self._position).items():
             self._log._committed[(self._group, topic, partition)] = offset
 
     async def rewind(self) -> None:
