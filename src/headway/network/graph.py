@@ -320,6 +320,14 @@ class RoadNetwork:
         self._check_has_roads()
         return self._edge_index.within(float(x), float(y), float(radius_m))
 
+    def roads_within_headings_many(
+        self, xy: ArrayLike, radius_m: float
+    ) -> list[tuple[IntArray, FloatArray, FloatArray, FloatArray]]:
+        """roads_within_headings for each (x, y) row, in one pass."""
+        pts = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        self._check_has_roads()
+        return self._edge_index.within_many(np.ascontiguousarray(pts), float(radius_m))
+
     def snap_many(self, xy: ArrayLike) -> IntArray:
         """(n,) ids of the edges nearest to each (x, y) row; ties resolve as in snap."""
         pts = np.asarray(xy, dtype=np.float64)

@@ -104,6 +104,19 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """A fix that left the road it was on: filtered position, time, the reported
+    direction (unit vector) and speed, and the fix as reported."""
+
+    x: float
+    y: float
+    ts: float | None
+    facing: tuple[float, float] | None
+    speed_mps: float | None
+    raw: tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
 class _Step:
     """One matched fix: its candidates, back pointers into the previous fix's, the
     likeliest candidate at the time, and its timestamp."""
@@ -117,11 +130,10 @@ class _Step:
     y: float
 
 
-def _project(shape: FloatArray, x: float, y: float) -> tuple[float, float, float, float]:
+def _project(pts: list[list[float]], x: float, y: float) -> tuple[float, float, float, float]:
     """(metres along the polyline, distance from it, unit direction x, y of the road
     there) of the nearest point to (x, y). Plain Python: road polylines have a handful
     of points, where numpy's per-call overhead would cost more than the arithmetic."""
-    pts = shape.tolist()
     best_d, best_along, walked = math.inf, 0.0, 0.0
     ux, uy = 1.0, 0.0
     for (ax, ay), (bx, by) in itertools.pairwise(pts):
@@ -149,6 +161,14 @@ class LengthGraph:
         self.edge_dst: list[int] = network.edge_dst.tolist()
         self.edge_len: list[float] = network.edge_length_m.tolist()
         self.edge_twin: list[int] = network.edge_twin.tolist()
+        self._shapes: dict[int, list[list[float]]] = {}
+
+    def shape(self, edge: int) -> list[list[float]]:
+        """The edge's polyline as lists of [x, y] (kept: asked for again and again)."""
+        found = self._shapes.get(edge)
+        if found is None:
+            found = self._shapes[edge] = self.network.edge_shape(edge).tolist()
+        return found
 
     def path(self, source: int, target: int, limit_m: float) -> list[int] | None:
         """The edges of the shortest drive from source to target, None beyond limit_m."""
@@ -264,7 +284,7 @@ class OnlineMatcher:
         edge, offset, when = self._placed
         if ts is not None and (ts < when or ts - when > self.params.reset_after_s):
             return None
-        along, distance, ux, uy = _project(self.network.edge_shape(edge), x, y)
+        along, distance, ux, uy = _project(self._graph.shape(edge), x, y)
         if distance > self.params.stay_m or along < offset - self.params.backtrack_m:
             return None
         if heading is not None and ux * heading[0] + uy * heading[1] < 0.5:
@@ -283,6 +303,24 @@ class OnlineMatcher:
         """Match the next fix (frame metres; ts in seconds, for gap detection; the
         heading and speed the vehicle reports, when it does). None when no road is
         within search_radius_m: the fix is skipped."""
+        fix = self.prepare(x, y, ts, heading_rad, speed_mps)
+        if isinstance(fix, Match):
+            return fix
+        return self.finish(
+            fix, self.network.roads_within_headings(fix.x, fix.y, self.params.search_radius_m)
+        )
+
+    def prepare(
+        self,
+        x: float,
+        y: float,
+        ts: float | None = None,
+        heading_rad: float | None = None,
+        speed_mps: float | None = None,
+    ) -> Match | Pending:
+        """The first half of push: the fix filtered in time, and its match if it stays
+        on the road it was on; else what finish() needs once it has the roads near the
+        filtered position (FleetMatcher looks those up for many fixes at once)."""
         p = self.params
         if speed_mps is not None and not math.isfinite(speed_mps):
             speed_mps = None
@@ -293,7 +331,7 @@ class OnlineMatcher:
             and (speed_mps is None or speed_mps >= p.heading_min_speed_mps)
         ):
             facing = (math.cos(heading_rad), math.sin(heading_rad))
-        fix = (x, y)
+        raw = (x, y)
         if self._tracker is not None:
             velocity = None
             if facing is not None and speed_mps is not None:
@@ -305,9 +343,16 @@ class OnlineMatcher:
         if stayed is not None:
             self._last_speed = None  # the next model step spans fixes it did not see
             return stayed
-        edges, offsets, dists, headings = self.network.roads_within_headings(
-            x, y, p.search_radius_m
-        )
+        return Pending(x, y, ts, facing, speed_mps, raw)
+
+    def finish(
+        self, fix: Pending, near: tuple[IntArray, FloatArray, FloatArray, FloatArray]
+    ) -> Match | None:
+        """The second half of push: one model step over the roads near the fix
+        (roads_within_headings at the filtered position, search_radius_m)."""
+        p = self.params
+        x, y, ts, facing, speed_mps = fix.x, fix.y, fix.ts, fix.facing, fix.speed_mps
+        edges, offsets, dists, headings = near
         if len(edges) == 0:
             return None
         m = p.max_candidates
@@ -352,7 +397,7 @@ class OnlineMatcher:
         self._last = (x, y, ts if ts is not None else (last[2] if last else 0.0))
         self._last_speed = speed_mps
         best = self._scores.index(0.0)
-        self._history.append(_Step(cand_edges, cand_offsets, back, best, self._last[2], *fix))
+        self._history.append(_Step(cand_edges, cand_offsets, back, best, self._last[2], *fix.raw))
         if len(self._history) > self._keep:
             del self._history[0]
         self._placed = (cand_edges[best], cand_offsets[best], self._last[2])
@@ -506,17 +551,38 @@ class FleetMatcher:
         n = len(pts)
         heading_of: Sequence[float | None] = [None] * n if headings is None else headings
         speed_of: Sequence[float | None] = [None] * n if speeds is None else speeds
+        # Fixes that leave their road need the roads near them: looked up together,
+        # once per round, where a round ends before a vehicle's second fix.
+        waiting: dict[str, tuple[int, OnlineMatcher, Pending]] = {}
+
+        def settle() -> None:
+            rows = list(waiting.values())
+            near = self.network.roads_within_headings_many(
+                [(fix.x, fix.y) for _, _, fix in rows], self.params.search_radius_m
+            )
+            for (i, matcher, fix), roads in zip(rows, near, strict=True):
+                hit = matcher.finish(fix, roads)
+                out[i] = hit.edge if hit is not None else self.network.snap(*fix.raw).edge
+            waiting.clear()
+
         for i, (vid, (x, y), t, h, v) in enumerate(
             zip(vehicle_ids, pts.tolist(), ts, heading_of, speed_of, strict=True)
         ):
+            if vid in waiting:
+                settle()
             matcher = self._matchers.get(vid)
             if matcher is None:
                 matcher = self._matchers[vid] = OnlineMatcher(
                     self.network, self.params, self._graph
                 )
             self._seen[vid] = t
-            hit = matcher.push(x, y, t, h, v)
-            out[i] = hit.edge if hit is not None else self.network.snap(x, y).edge
+            fix = matcher.prepare(x, y, t, h, v)
+            if isinstance(fix, Match):
+                out[i] = fix.edge
+            else:
+                waiting[vid] = (i, matcher, fix)
+        if waiting:
+            settle()
         if len(ts):
             self._forget(max(ts))
         return out

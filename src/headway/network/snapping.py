@@ -9,6 +9,7 @@ handful of candidates, whatever the size of the network.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -119,6 +120,47 @@ class EdgeIndex:
         picked = segs[first]
         offsets = self.seg_offset_m[picked] + t[first] * np.sqrt(self.seg_len2[picked])
         return edges[first], offsets, dist[first], self.seg_heading[picked]
+
+    def within_many(
+        self, xy: FloatArray, radius_m: float
+    ) -> list[tuple[IntArray, FloatArray, FloatArray, FloatArray]]:
+        """within() for each row of xy, in one pass: the same answers, at a fraction
+        of the cost per point (one tree query and a few array operations for all of
+        them, where within() pays numpy's per-call overhead some thirty times a point)."""
+        n = len(xy)
+        if n == 0:
+            return []
+        # For many points the tree answers an object array of lists.
+        found: list[list[int]] = list(
+            self._tree.query_ball_point(xy, radius_m + self._half_spacing)  # type: ignore[arg-type]
+        )
+        counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=n)
+        flat = np.fromiter(itertools.chain.from_iterable(found), np.int64, int(counts.sum()))
+        n_segs = len(self.seg_edge)
+        # Each (point, segment) once, by point then segment, as within() has them.
+        key = np.unique(
+            np.repeat(np.arange(n, dtype=np.int64), counts) * n_segs + self._sample_seg[flat]
+        )
+        owner, segs = key // n_segs, key % n_segs
+        dist, t = self._distances(xy[owner, 0], xy[owner, 1], segs)
+        edges = self.seg_edge[segs]
+        # The nearest segment of each (point, edge): first by distance, then segment.
+        order = np.lexsort((dist, edges, owner))
+        owner, segs, dist, t, edges = owner[order], segs[order], dist[order], t[order], edges[order]
+        first = np.ones(len(owner), dtype=bool)
+        first[1:] = (owner[1:] != owner[:-1]) | (edges[1:] != edges[:-1])
+        keep = first & (dist <= radius_m)
+        owner, segs, dist, t, edges = owner[keep], segs[keep], dist[keep], t[keep], edges[keep]
+        # Per point, nearest first (ties by edge id).
+        order = np.lexsort((edges, dist, owner))
+        owner, segs, dist, t, edges = owner[order], segs[order], dist[order], t[order], edges[order]
+        offsets = self.seg_offset_m[segs] + t * np.sqrt(self.seg_len2[segs])
+        headings = self.seg_heading[segs]
+        bounds = np.searchsorted(owner, np.arange(n + 1)).tolist()
+        return [
+            (edges[a:b], offsets[a:b], dist[a:b], headings[a:b])
+            for a, b in itertools.pairwise(bounds)
+        ]
 
     def nearest_many(self, xy: FloatArray) -> IntArray:
         """Edge ids nearest to each row of xy, the same as nearest() without heading."""
