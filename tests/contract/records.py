@@ -34,6 +34,15 @@ class RecordsContract:
         assert points[0].lat == batch[1].lat
         assert points[0].status == batch[1].status
 
+    async def test_a_batch_partly_stored_adds_only_its_new_rows(self) -> None:
+        """A replay after a crash overlaps what the last write stored."""
+        records, v = await self.make_records(), self.unique()
+        now = float(int(time.time()))
+        await records.add_track_points([vehicle(v, ts=now + 1.0)])
+        await records.add_track_points([vehicle(v, ts=now + t) for t in (1.0, 2.0, 3.0)])
+        points = await records.track(v, since=now, limit=10)
+        assert [p.ts - now for p in points] == [1.0, 2.0, 3.0]
+
     async def test_alerts_upsert_clear_and_filter(self) -> None:
         records, v = await self.make_records(), self.unique()
         now = float(int(time.time()))  # whole seconds: stores keep microseconds at most

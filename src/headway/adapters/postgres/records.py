@@ -1,9 +1,10 @@
 """The stack profile's history in PostgreSQL + PostGIS.
 
-Telemetry is written in batches with COPY into a temporary table, then moved into the
-day-partitioned ``telemetry`` table with ``ON CONFLICT DO NOTHING``: a batch replayed
-after a crash or a rebalance adds nothing, so each applied event is stored exactly
-once. Partitions are created on first use. A connection pool (psycopg_pool) replaces
+Telemetry is written in batches with COPY into the day-partitioned ``telemetry``
+table. A batch holding a row that is already stored (replayed after a crash or a
+rebalance) fails as a whole and goes again through a temporary table, moved over with
+``ON CONFLICT DO NOTHING``: a replay adds nothing, so each applied event is stored
+exactly once. Partitions are created on first use. A connection pool (psycopg_pool) replaces
 broken connections, so a restarted PostgreSQL is picked up again by the next call.
 """
 
@@ -93,6 +94,19 @@ class PostgisRecords:
         try:
             async with self._pool.connection() as conn:
                 await self._ensure_partitions(conn, days)
+                # Straight into the table: the common case, and about a third cheaper
+                # for PostgreSQL than through the staging table. A row it already holds
+                # (a replay) fails the whole COPY, which then goes the way that skips it.
+                try:
+                    async with (
+                        conn.transaction(),
+                        conn.cursor() as cur,
+                        cur.copy(f"COPY telemetry ({_COLUMNS}) FROM STDIN") as copy,
+                    ):
+                        await copy.write(text)
+                    return
+                except errors.UniqueViolation:
+                    pass
                 staged = conn in self._staged
                 async with conn.transaction(), conn.cursor() as cur:
                     if not staged:
