@@ -15,6 +15,7 @@ import pytest
 from headway.adapters.kafka_event_log import KafkaEventLog
 from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.postgres.records import PostgisRecords
+from headway.adapters.postgres.registry import FULL_REFRESH_S, PostgresVehicleRegistry
 from headway.adapters.redis_live_state import RedisLiveState
 from headway.domain.alerts import Alert
 from headway.domain.vehicles import AlertKind
@@ -192,3 +193,32 @@ async def test_postgis_nearest_history_uses_the_gist_index(
     assert "telemetry" in plan
     assert "geom" in plan
     assert "Index" in plan, plan
+
+
+def test_registry_refresh_reads_new_registrations_and_now_and_then_everything(
+    stack: Stack, unique: str
+) -> None:
+    """One process registers, another (the bridge) refreshes its copy: new vehicles
+    arrive with the cheap incremental read, a changed manufacturer too, and the full
+    read every few minutes drops the old name."""
+    upgrade(stack.database_url)
+    clock = [1000.0]
+    api = PostgresVehicleRegistry(stack.database_url)
+    bridge = PostgresVehicleRegistry(stack.database_url, clock=lambda: clock[0])
+    api.register("acme", f"{unique}-1")
+    bridge.refresh()  # the first is a full read
+    assert bridge.is_known("acme", f"{unique}-1")
+    api.register_many([("acme", f"{unique}-2"), ("acme", f"{unique}-3")])
+    clock[0] += 5
+    bridge.refresh()
+    assert bridge.is_known("acme", f"{unique}-2")
+    assert bridge.is_known("acme", f"{unique}-3")
+    api.register("zeta", f"{unique}-1")
+    clock[0] += 5
+    bridge.refresh()
+    assert bridge.is_known("zeta", f"{unique}-1"), "re-registered: seen by the next read"
+    assert bridge.is_known("acme", f"{unique}-1"), "the old name stays until a full read"
+    clock[0] += FULL_REFRESH_S
+    bridge.refresh()
+    assert not bridge.is_known("acme", f"{unique}-1")
+    assert bridge.is_known("zeta", f"{unique}-1")
