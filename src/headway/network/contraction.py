@@ -20,6 +20,8 @@ again when the metric it was built for has been replaced.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import math
 import threading
 from collections.abc import Sequence
@@ -138,6 +140,19 @@ any thread (when the thread ends, or when its owner is collected elsewhere), so 
 query is also held here under (thread, owner, kind) and let go only on its own thread:
 when replaced there, or when its owner is collected there. Queries of threads that end
 stay pinned: a bounded cost, thread pools reuse their threads."""
+
+
+def _keep_at_exit() -> None:
+    """At exit the interpreter clears _PINNED on this thread, and every query another
+    thread made would raise as it is dropped (an error printed per query). Those are
+    given one more reference each, so they last as long as the process does."""
+    me = threading.get_ident()
+    for (thread, _, _), query in list(_PINNED.items()):
+        if thread != me:
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(query))
+
+
+atexit.register(_keep_at_exit)
 
 
 class CCHQueries:
