@@ -356,29 +356,37 @@ async def pipeline(
     last_version = [0]
     measure_from = [float("inf")]  # wall clock: latencies count once the warm-up is over
 
-    async def watch() -> None:
+    arrivals: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
+
+    async def listen() -> None:
+        """Stamps each change notice as it arrives: when the batch became visible, also
+        when the reading below falls behind."""
         async for message in pubsub.listen():
-            if message["type"] != "message":
-                continue
-            version = int(message["data"])
+            if message["type"] == "message":
+                arrivals.put_nowait((time.time(), int(message["data"])))
+
+    async def watch() -> None:
+        while True:
+            seen_at, version = await arrivals.get()
             # A sample of each batch (up to 50 vehicles) keeps the watcher itself cheap.
+            # Vehicles changed again since are out of this range: what is read is what
+            # the notice announced.
             ids = await redis.zrangebyscore(
                 f"{prefix}:changed", f"({last_version[0]}", version, start=0, num=50
             )
             last_version[0] = max(last_version[0], version)
-            if not ids:
+            if not ids or seen_at < measure_from[0]:
                 continue
             async with redis.pipeline(transaction=False) as pipe:
                 for vehicle_id in ids:
                     pipe.hget(f"{prefix}:v:{vehicle_id.decode()}", "s")
                 blobs = await pipe.execute()
-            now = time.time()
-            if now >= measure_from[0]:
-                delays.extend(now - decode_state(b).ts for b in blobs if b)
+            delays.extend(seen_at - decode_state(b).ts for b in blobs if b)
 
-    watcher = asyncio.create_task(watch())
+    watchers = [asyncio.create_task(listen()), asyncio.create_task(watch())]
     pids = {name: p.pid for name, p in children.items()} | service_pids()
     cpu0, pg0, t0 = cpu_seconds(pids), postgres_cpu_seconds(), time.monotonic()
+    watcher0 = time.process_time()
     load_before = load_average()
     measure_from[0] = time.time() + warmup
     proc, result = run_generator(env, serials, rate, warmup + duration)
@@ -389,6 +397,8 @@ async def pipeline(
     share = {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in pids}
     share["postgres"] = round(sum(t - pg0.get(pid, 0.0) for pid, t in pg1.items()) / elapsed, 2)
     share["generator"] = round(float(result["cpu_s"]) / elapsed, 2)
+    # The latency watcher (this process): if it were starved, its own lag would count.
+    share["watcher"] = round((time.process_time() - watcher0) / elapsed, 2)
     # CPU per event of Headway's own processes: what the machine's other load does not
     # change much, unlike latency.
     ours = sum(cpu1[k] - cpu0[k] for k in children)
@@ -414,7 +424,8 @@ async def pipeline(
             last_growth = time.monotonic()
         count = now_count
     drained_after_s = round(time.monotonic() - t0 - elapsed, 1)
-    watcher.cancel()
+    for task in watchers:
+        task.cancel()
     for child in children.values():
         child.terminate()
     for child in children.values():
