@@ -64,6 +64,8 @@ class FakeFleet:
         self._log = log
         self.up = True
         self.silent: set[str] = set()
+        self.slow: dict[str, float] = {}
+        """Vehicles that take and answer each message this many seconds late."""
         self.vehicles: dict[str, FakeVehicle] = defaultdict(FakeVehicle)
         self.received: list[tuple[str, str, dict[str, Any]]] = []
         self.on_receive: Callable[[str, str, dict[str, Any]], None] | None = None
@@ -73,6 +75,14 @@ class FakeFleet:
             raise LinkDown("fake link down")
         if serial in self.silent:
             return
+        if serial in self.slow:
+            asyncio.get_running_loop().call_later(
+                self.slow[serial], self._take, serial, message, payload
+            )
+            return
+        self._take(serial, message, payload)
+
+    def _take(self, serial: str, message: str, payload: bytes) -> None:
         body = json.loads(payload)
         self.received.append((serial, message, body))
         if self.on_receive is not None:

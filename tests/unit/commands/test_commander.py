@@ -14,7 +14,7 @@ from headway.domain.commands import Command, CommandKind, CommandParams, Command
 from headway.domain.vehicles import VehicleStatus
 from headway.network.cch_router import CCHRouter
 from headway.network.graph import RoadNetwork
-from headway.services.commands.breaker import BreakerState
+from headway.services.commands.breaker import BreakerPolicy, BreakerState
 from headway.services.commands.service import CommandRequest
 
 from .builders import cmd
@@ -129,6 +129,28 @@ async def test_the_breaker_opens_probes_and_closes_when_the_vehicle_answers(rig:
     transitions = rig.metrics.command_breaker_transitions
     assert transitions.labels("open")._value.get() >= 1
     assert transitions.labels("closed")._value.get() >= 1
+
+
+async def test_a_late_answer_closes_the_breaker_its_wait_opened(rig: Rig) -> None:
+    """A slow link: the vehicle answers after the commander stopped waiting and opened
+    the breaker. The answer shows the vehicle is reachable: the breaker closes at once,
+    not after its cooldown (nothing else was waiting to be sent as a probe)."""
+    patient = replace(FAST, breaker=BreakerPolicy(threshold=3, cooldown_s=5.0, max_cooldown_s=5.0))
+    commander, _ = rig.commander(patient)
+    rig.fleet.slow["v2"] = 1.0
+    command = await rig.submit("v2", CommandRequest(K.PAUSE, ttl_s=30.0))
+    for _ in range(300):
+        if commander.breakers.state("v2") is BreakerState.OPEN:
+            break
+        await asyncio.sleep(0.01)
+    assert commander.breakers.state("v2") is BreakerState.OPEN
+    (ended,) = await rig.settle([command.id])
+    assert ended.status is S.DONE
+    for _ in range(100):
+        if commander.breakers.state("v2") is BreakerState.CLOSED:
+            break
+        await asyncio.sleep(0.01)
+    assert commander.breakers.state("v2") is BreakerState.CLOSED
 
 
 async def test_a_killed_commander_loses_nothing_and_repeats_nothing(rig: Rig) -> None:

@@ -330,6 +330,14 @@ class Commander:
                 # Acknowledged or ended: the tracker carries it on from here.
                 released.append(self._held[command_id].entry_id)
                 self._release(command_id)
+                command = by_id.get(command_id)
+                if command is not None and (
+                    command.at(CommandStatus.ACKNOWLEDGED) is not None
+                    or command.at(CommandStatus.REJECTED) is not None
+                ):
+                    # Answered after its wait ran out, seen by another commander's
+                    # tracker: the vehicle is reachable all the same.
+                    self.breakers.success(vehicle_id)
         return released
 
     def _release(self, command_id: str) -> None:
@@ -712,6 +720,10 @@ class Commander:
                 accepted = saved.at(CommandStatus.ACKNOWLEDGED) or saved.at(CommandStatus.REJECTED)
                 if accepted is not None:
                     self._metrics.command_ack_seconds.observe(max(accepted - saved.created_at, 0))
+                    # The vehicle answered, perhaps after its wait ran out and opened
+                    # the breaker: reachable, so the breaker closes now, not after its
+                    # cooldown and a probe (there may be nothing left to probe with).
+                    self.breakers.success(report.vehicle_id)
             if saved.final:
                 self._ended(saved, report.at)
         self.poke(report.vehicle_id)
