@@ -40,6 +40,7 @@ import paho.mqtt.client as paho
 import psutil
 import psycopg
 import redis.asyncio as aioredis
+from confluent_kafka.admin import AdminClient
 
 from headway.adapters.postgres.migrate import upgrade
 from headway.adapters.postgres.registry import PostgresVehicleRegistry
@@ -330,6 +331,25 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+async def clean_up(
+    env: dict[str, str], redis: aioredis.Redis, prefix: str, serials: list[str]
+) -> None:
+    """Leave the stack as the run found it: a broker that kept every run's topics (six
+    partitions each) spent more and more of its time on them, and later runs measured
+    that instead of the pipeline."""
+    admin = AdminClient({"bootstrap.servers": env["kafka_bootstrap"]})
+    mine = [t for t in admin.list_topics(timeout=10).topics if t.startswith(f"{prefix}.")]
+    if mine:
+        for future in admin.delete_topics(mine).values():
+            future.result(timeout=30)
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
+    for start in range(0, len(keys), 1000):
+        await redis.unlink(*keys[start : start + 1000])
+    with psycopg.connect(env["database_url"]) as conn:
+        conn.execute("DELETE FROM telemetry WHERE vehicle_id = ANY(%s)", (serials,))
+        conn.execute("DELETE FROM vehicles WHERE id = ANY(%s)", (serials,))
+
+
 async def pipeline(
     env: dict[str, str],
     serials: list[str],
@@ -430,6 +450,7 @@ async def pipeline(
         child.terminate()
     for child in children.values():
         child.wait(timeout=30)
+    await clean_up(env, redis, prefix, serials)
     await redis.aclose()
     ms = np.array(delays) * 1000 if delays else np.array([float("nan")])
     return {
