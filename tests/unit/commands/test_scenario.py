@@ -11,7 +11,7 @@ import pytest
 
 from headway.domain.commands import INSTANT_KINDS, Command, CommandStatus, Lane
 
-from .scenario import FLEET, OFFLINE, PER_VEHICLE, Day, play
+from .scenario import COMMANDER, FLEET, OFFLINE, PER_VEHICLE, Day, play
 from .schemas import problems
 
 pytestmark = pytest.mark.slow
@@ -56,9 +56,17 @@ def test_each_command_took_effect_once_or_not_at_all(day: Day) -> None:
         for key in applied:
             assert key in mine, f"{serial} applied {key}, which no command asked for"
         for key, command in mine.items():
-            expected = 1 if taken_over(command) else 0
             got = applied.count(key)
-            assert got == expected, f"{serial}: {command.kind} {command.status} applied {got}x"
+            said = f"{serial}: {command.kind} {command.status} applied {got}x"
+            if taken_over(command):
+                assert got == 1, said
+            elif command.status is S.EXPIRED and command.at(S.SENT) is not None:
+                # Sent, then expired unanswered: on a lossy link the message may have
+                # arrived and its answer been lost or come after the expiry (the record
+                # notes it when the vehicle reports it, docs/commands.md). Never twice.
+                assert got <= 1, said
+            else:
+                assert got == 0, said
 
 
 def test_each_vehicle_applied_its_commands_in_order(day: Day) -> None:
@@ -97,8 +105,19 @@ def test_the_breaker_of_an_offline_vehicle_opens_probes_and_closes(day: Day) -> 
         states = [state for _, vehicle, state in day.breaker_log if vehicle == serial]
         assert states[:2] == ["open", "half_open"], serial
         assert states[-1] == "closed", serial
-        probes = states.count("half_open")
-        assert probes >= 3, "it kept probing while the vehicle was away"
+        # It kept probing while the vehicle was away: a probe at least every cooldown
+        # (at most max_cooldown_s) plus the wait for its answer. The breaker log is the
+        # second commander's, and on a slow machine the submissions take long enough
+        # that its breaker opens late in the offline spell: count on what time was left.
+        opened_at = min(at for at, v, state in day.breaker_log if v == serial)
+        every_s = COMMANDER.breaker.max_cooldown_s + COMMANDER.retry.ack_timeout_s + 1.0
+        expected = min(3, int((day.offline_until - opened_at) / every_s))
+        probes = sum(
+            1
+            for at, v, state in day.breaker_log
+            if v == serial and state == "half_open" and at < day.offline_until
+        )
+        assert probes >= max(expected, 1), f"{serial}: {probes} probes, {expected} expected"
         closed_at = max(at for at, v, state in day.breaker_log if v == serial)
         assert closed_at > day.offline_until - 1.0
 
