@@ -249,7 +249,7 @@ async def run_processor(settings: Settings, ready: Callable[[], None] | None = N
         if ready is not None:
             ready()
         publishing = asyncio.create_task(traffic.run(stop), name="traffic")
-        await processor.run(stop)
+        await processor.run(stop, history_beside=True)
         await publishing
         await traffic_store.close()
         await events.close()

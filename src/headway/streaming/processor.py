@@ -109,10 +109,17 @@ class Processor:
             self._open_alerts[(alert.vehicle_id, alert.kind)] = alert
         self._alerts_loaded = True
 
-    async def run(self, stop: asyncio.Event, max_records: int = 5000) -> None:
+    async def run(
+        self, stop: asyncio.Event, max_records: int = 5000, history_beside: bool = False
+    ) -> None:
+        """Step until ``stop``. ``history_beside``: write telemetry history on a task of
+        its own while the next batch is folded (the stack's processor, whose history
+        is PostgreSQL). Without it each step stores history before the next (the
+        embedded profile: its history is local, and one process shares one core with
+        the broker, the simulator and the rest, where bigger batches cost less)."""
         pause = RETRY_FIRST_S
-        self._background = True
-        writer = asyncio.create_task(self._history.run(stop))
+        self._background = history_beside
+        writer = asyncio.create_task(self._history.run(stop)) if history_beside else None
         try:
             while not stop.is_set():
                 try:
@@ -124,9 +131,11 @@ class Processor:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), pause)
                     pause = min(pause * 2, RETRY_MAX_S)
-            await writer  # what is waiting is written and committed
+            if writer is not None:
+                await writer  # what is waiting is written and committed
         finally:
-            writer.cancel()
+            if writer is not None:
+                writer.cancel()
             self._background = False
         await self._consumer.close()
 

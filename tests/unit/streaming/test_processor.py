@@ -218,7 +218,7 @@ async def test_running_live_state_moves_on_while_history_is_away_and_nothing_is_
         clock=lambda: 1000.0,
     )
     stop = asyncio.Event()
-    running = asyncio.create_task(processor.run(stop))
+    running = asyncio.create_task(processor.run(stop, history_beside=True))
     for t in range(1, 4):
         log.produce(TELEMETRY_TOPIC, "a", telemetry("a", float(t), 80.0, network))
 
