@@ -53,8 +53,7 @@ from headway.services.rides.calls import (
     encode_reply,
     raise_for,
 )
-from headway.services.rides.errors import RideNotFound
-from headway.services.rides.service import new_ride_id
+from headway.services.rides.service import new_ride_id, read_ride
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +131,7 @@ class RedisRideDesk:
         return await self._call("cancel", passenger, ride_id)
 
     async def get(self, passenger: str | None, ride_id: str) -> Ride:
-        ride = await self._store.get(ride_id)
-        if ride is None or (passenger is not None and ride.passenger != passenger):
-            raise RideNotFound(ride_id)
-        return ride
+        return await read_ride(self._store, passenger, ride_id)
 
     async def mine(self, passenger: str, before: str = "", limit: int = 50) -> list[Ride]:
         return await self._store.for_passenger(passenger, before, limit)

@@ -33,11 +33,8 @@ from headway.adapters.redis_traffic import RedisTrafficStore
 from headway.config import Settings
 from headway.entrypoints.runtime import settle_heap
 from headway.network.cch_router import CCHRouter
-from headway.network.routing import DijkstraRouter
 from headway.optimizer.dispatch import RouterTravelTimes
 from headway.optimizer.dispatch.restore import RestorableEngine
-from headway.services.commands.service import CommandService
-from headway.services.commands.translate import Translator
 from headway.services.metrics import Metrics
 from headway.services.rides.dispatcher import Dispatcher
 from headway.services.rides.places import StopFinder
@@ -63,7 +60,12 @@ def leader_name(settings: Settings) -> str:
 
 
 async def run_dispatcher(settings: Settings, ready: Callable[[], None] | None = None) -> None:
-    from headway.entrypoints.processes import _until_signalled, instance_name, load_network
+    from headway.entrypoints.processes import (
+        _until_signalled,
+        instance_name,
+        load_network,
+        submitter,
+    )
 
     name = instance_name(settings, "dispatcher")
     url, prefix = settings.database_url, settings.redis_prefix
@@ -82,14 +84,7 @@ async def run_dispatcher(settings: Settings, ready: Callable[[], None] | None = 
     command_store = PostgresCommandStore(url)
     command_queue = RedisCommandQueue(settings.redis_url, prefix=prefix)
     metrics = Metrics()
-    commands = CommandService(
-        command_store,
-        command_queue,
-        live,
-        registry,
-        Translator(network, DijkstraRouter(network)),
-        metrics,
-    )
+    commands = submitter(command_store, command_queue, network, live, registry, metrics)
     engine = RestorableEngine(travel, network)
     rides = RideService(engine, travel, ride_store, StopFinder(network), metrics)
     board = RideBoard(client, prefix)

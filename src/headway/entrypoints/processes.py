@@ -88,6 +88,22 @@ def topics(settings: Settings) -> tuple[str, str]:
     return prefix + TELEMETRY_TOPIC, prefix + DEAD_LETTER_TOPIC
 
 
+def submitter(
+    store: PostgresCommandStore,
+    queue: RedisCommandQueue,
+    network: RoadNetwork,
+    live: RedisLiveState,
+    registry: PostgresVehicleRegistry,
+    metrics: Metrics,
+) -> CommandService:
+    """The command service of the stack's processes that submit commands (API,
+    dispatcher); a `headway run commander` carries them out. Submitting only checks
+    stops, depots and chargers, so Dijkstra serves (no routing tables to build)."""
+    return CommandService(
+        store, queue, live, registry, Translator(network, DijkstraRouter(network)), metrics
+    )
+
+
 def load_network(settings: Settings) -> RoadNetwork:
     """Every process of a deployment loads the same map: a network file, or the
     synthetic city of HEADWAY_CITY_SEED."""
@@ -279,14 +295,7 @@ def build_stack_api(
     # The API only checks stops, depots and chargers, so it needs no routing tables.
     command_store = PostgresCommandStore(settings.database_url)
     command_queue = RedisCommandQueue(settings.redis_url, prefix=settings.redis_prefix)
-    commands = CommandService(
-        command_store,
-        command_queue,
-        live,
-        registry,
-        Translator(network, DijkstraRouter(network)),
-        metrics,
-    )
+    commands = submitter(command_store, command_queue, network, live, registry, metrics)
 
     # Rides: passengers' calls go to `headway run dispatcher` over Redis; reads come
     # straight from PostgreSQL.

@@ -37,12 +37,8 @@ class HistoryWriter:
         self._max_waiting = max_waiting
         self._rows: list[VehicleState] = []
         self._positions: Positions | None = None
-        self._added = 0  # batches handed over
-        self._done = 0  # of those, stored and committed
         self._changed = asyncio.Condition()
         self._wake = asyncio.Event()
-        self.writes = 0
-        self.failures = 0
 
     @property
     def waiting(self) -> int:
@@ -53,7 +49,6 @@ class HistoryWriter:
         """Queue a batch's rows and the consumer positions after the batch."""
         self._rows.extend(rows)
         self._positions = positions
-        self._added += 1
         self._wake.set()
 
     async def room(self) -> None:
@@ -64,7 +59,7 @@ class HistoryWriter:
     async def write(self) -> None:
         """Store every waiting row, then commit the positions handed over with them.
         Raises what the store raised; the rows stay waiting."""
-        rows, positions, added = self._rows, self._positions, self._added
+        rows, positions = self._rows, self._positions
         if positions is None:
             return
         self._rows, self._positions = [], None
@@ -75,11 +70,9 @@ class HistoryWriter:
             if self._positions is None:
                 self._positions = positions
             raise
-        self.writes += 1
         await self._consumer.commit(positions)
         async with self._changed:
-            self._done = added
-            self._changed.notify_all()
+            self._changed.notify_all()  # room() waiters
 
     async def run(self, stop: asyncio.Event) -> None:
         """Write whenever rows wait, until ``stop``; then write what is left."""
@@ -96,7 +89,6 @@ class HistoryWriter:
                 await self.write()
                 pause = RETRY_FIRST_S
             except Exception as exc:  # a store outage must not end the loop
-                self.failures += 1
                 if stop.is_set() and pause >= RETRY_MAX_S:
                     # Not committed: the next owner of these partitions replays them.
                     log.error("history: %d rows not written at stop (%s)", self.waiting, exc)

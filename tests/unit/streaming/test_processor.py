@@ -40,6 +40,24 @@ class FlakyRecords(SqliteRecords):
         await super().add_track_points(states)
 
 
+def at_1000(
+    log: MemoryEventLog, live: MemoryLiveState, records: SqliteRecords, network: RoadNetwork
+) -> Processor:
+    """A processor whose clock stands at t=1000, where no vehicle counts as offline
+    (only battery alerts and history are under test), keeping every fix as history."""
+    return Processor(
+        log,
+        live,
+        records,
+        MemoryDeadLetters(),
+        network,
+        Metrics(),
+        FoldRules(offline_after_s=10_000.0),
+        track_interval_s=0.0,
+        clock=lambda: 1000.0,
+    )
+
+
 def telemetry(vehicle: str, t: float, battery: float, network: RoadNetwork) -> bytes:
     x, y = (float(v) for v in network.node_xy[int(t) % network.n_nodes])
     return event_encoder.encode(
@@ -66,18 +84,7 @@ async def test_store_outage_replays_the_batch_without_loss_or_duplicates(
     log = MemoryEventLog(partitions=2)
     live = MemoryLiveState()
     records = FlakyRecords(tmp_path / "h.sqlite")
-    processor = Processor(
-        log,
-        live,
-        records,
-        MemoryDeadLetters(),
-        network,
-        Metrics(),
-        # Not offline at t=1000: only the battery alerts are under test.
-        FoldRules(offline_after_s=10_000.0),
-        track_interval_s=0.0,
-        clock=lambda: 1000.0,
-    )
+    processor = at_1000(log, live, records, network)
     for t in range(1, 6):
         for v in ("a", "b"):
             log.produce(TELEMETRY_TOPIC, v, telemetry(v, float(t), 30.0 - 3 * t, network))
@@ -206,17 +213,7 @@ async def test_running_live_state_moves_on_while_history_is_away_and_nothing_is_
     log = MemoryEventLog(partitions=2)
     live = MemoryLiveState()
     records = StalledRecords(tmp_path / "h.sqlite")
-    processor = Processor(
-        log,
-        live,
-        records,
-        MemoryDeadLetters(),
-        network,
-        Metrics(),
-        FoldRules(offline_after_s=10_000.0),
-        track_interval_s=0.0,
-        clock=lambda: 1000.0,
-    )
+    processor = at_1000(log, live, records, network)
     stop = asyncio.Event()
     running = asyncio.create_task(processor.run(stop, history_beside=True))
     for t in range(1, 4):

@@ -35,6 +35,15 @@ MAX_AHEAD_S = 24 * 3600.0
 """How far ahead a ride may be booked."""
 
 
+async def read_ride(store: RideStore, passenger: str | None, ride_id: str) -> Ride:
+    """The stored ride, if it is ``passenger``'s (None: anyone's, for operators); a ride
+    of someone else is not found, rather than forbidden, so ids reveal nothing."""
+    ride = await store.get(ride_id)
+    if ride is None or (passenger is not None and ride.passenger != passenger):
+        raise RideNotFound(ride_id)
+    return ride
+
+
 def new_ride_id(ms: int) -> str:
     """Sorts by creation time (milliseconds), unique across processes (32 random bits)."""
     return f"r{ms:012x}{secrets.token_hex(4)}"
@@ -225,10 +234,7 @@ class RideService:
 
     async def get(self, passenger: str | None, ride_id: str) -> Ride:
         """The ride (``passenger`` None: anyone's, for operators)."""
-        ride = await self.store.get(ride_id)
-        if ride is None or (passenger is not None and ride.passenger != passenger):
-            raise RideNotFound(ride_id)
-        return ride
+        return await read_ride(self.store, passenger, ride_id)
 
     async def mine(self, passenger: str, before: str = "", limit: int = 50) -> list[Ride]:
         return await self.store.for_passenger(passenger, before, limit)
