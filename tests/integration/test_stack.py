@@ -173,6 +173,10 @@ async def connected(
     try:
         yield inbox
     finally:
+        # Wait for the broker's acknowledgements of what was published: one arriving
+        # after DISCONNECT began breaks the TLS close ("application data after close
+        # notify").
+        await asyncio.wait_for(inbox.client._persistent_storage.wait_empty(), 10)
         await inbox.client.disconnect()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import math
 import tempfile
@@ -29,6 +30,7 @@ from gmqtt.mqtt.constants import MQTTv311
 from headway.bootstrap import build_embedded
 from headway.config import Settings
 from headway.domain.commands import Command, CommandKind, CommandParams, StopVisit
+from headway.entrypoints.runtime import settle_heap
 from headway.network.cch_router import CCHRouter
 from headway.network.city import CityParams, generate_city
 from headway.network.graph import RoadNetwork
@@ -85,8 +87,9 @@ class Day:
     stats: dict[str, CommanderStats]
     injected: dict[str, int]
     breaker_transitions: dict[str, float]
-    breaker_log: list[tuple[float, str, str]]
-    """Breaker transitions of the commander that took over: (time, vehicle, state)."""
+    breaker_log: list[tuple[float, str, str, str]]
+    """Breaker transitions of both commanders in time order: (time, commander, vehicle,
+    state); breakers live in a commander's memory, so the second starts with all closed."""
     marks: dict[str, float] = field(default_factory=dict)
 
     def of(self, serial: str) -> list[Command]:
@@ -163,14 +166,13 @@ class Embedded:
 
 
 class Recorder:
-    """Subscribes to every vehicle's order and instantActions topics."""
+    """Subscribes to every vehicle's order and instantActions topics. Messages are kept
+    as they came (bytes, which the garbage collector does not walk) and read at the end."""
 
-    def __init__(
-        self, mqtt: tuple[str, int, tuple[str, str] | None], manufacturer: str, sink: list[Any]
-    ) -> None:
+    def __init__(self, mqtt: tuple[str, int, tuple[str, str] | None], manufacturer: str) -> None:
         self._mqtt = mqtt
         self._manufacturer = manufacturer
-        self._sink = sink
+        self._raw: list[tuple[str, bytes]] = []
         self._client = Client(f"recorder-{uuid.uuid4().hex[:6]}")
         if mqtt[2] is not None:
             self._client.set_auth_credentials(*mqtt[2])
@@ -186,8 +188,11 @@ class Recorder:
         await self._client.disconnect()
 
     def _on_message(self, client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
-        self._sink.append((topic.rsplit("/", 1)[-1], json.loads(payload)))
+        self._raw.append((topic.rsplit("/", 1)[-1], bytes(payload)))
         return 0
+
+    def messages(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(name, json.loads(payload)) for name, payload in self._raw]
 
 
 def nearby_stops(network: RoadNetwork, node: int, times: Callable[[int], Any]) -> list[str]:
@@ -298,13 +303,17 @@ async def play(
     sim = waiting_fleet(
         city, (host, port, login), manufacturer, FLEET, SPEEDUP, 5, platform.registry
     )
-    sent: list[tuple[str, dict[str, Any]]] = []
-    recorder = Recorder((host, port, login), manufacturer, sent)
+    recorder = Recorder((host, port, login), manufacturer)
     rescue_stop = asyncio.Event()
     rescue: asyncio.Task[None] | None = None
+    thresholds = gc.get_threshold()
     await platform.start()
     try:
         await recorder.start()
+        # As the platform's processes do once started (entrypoints/runtime.py): here the
+        # test session's own heap would otherwise be walked in every full collection,
+        # stalling the event loop for seconds on a slow machine.
+        settle_heap()
         await sim.start()
         progress("fleet connected")
         while platform.known_vehicles < FLEET:
@@ -369,7 +378,7 @@ async def play(
         return Day(
             commands=[c for c in commands if c is not None],
             applied={s: sim.applied(s) for s in sim.vehicle_ids},
-            sent=sent,
+            sent=recorder.messages(),
             offline_until=t0 + OFFLINE_S,
             killed_at=killed_at,
             stats={"a": platform.commander.stats, "b": second.stats},
@@ -378,7 +387,11 @@ async def play(
                 state: transitions.labels(state)._value.get()
                 for state in ("open", "half_open", "closed")
             },
-            breaker_log=[(at, v, state.value) for at, v, state in second.breaker_log],
+            breaker_log=sorted(
+                (at, name, v, state.value)
+                for name, commander in (("a", platform.commander), ("b", second))
+                for at, v, state in commander.breaker_log
+            ),
             marks={"t0": t0, "end": time.time()},
         )
     finally:
@@ -388,3 +401,5 @@ async def play(
         await sim.stop()
         await recorder.stop()
         await platform.stop()
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
