@@ -109,8 +109,10 @@ def test_the_breaker_of_an_offline_vehicle_opens_probes_and_closes(day: Day) -> 
         # Nothing can close it while the vehicle is away: only an answer does.
         away = day.offline_until - 1.0
         assert not [at for at, _, state in log if state == "closed" and at < away], log
-        assert log[-1][2] == "closed", serial
-        assert log[-1][0] > day.offline_until - 1.0
+        # The second commander's breaker for it is closed at the end: it closed once the
+        # vehicle was back, or never opened (started late, with the vehicle back by then).
+        second = [(at, state) for at, name, state in log if name == "b"]
+        assert not second or second[-1][1] == "closed", log
         # While it was away, a probe at least every cooldown (at most max_cooldown_s) plus
         # the wait for its answer, counted on the time left once the breaker opened (on a
         # slow machine 1,000 submissions take long; the second commander's breakers start
