@@ -40,7 +40,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 import numpy as np
@@ -50,7 +49,7 @@ from gmqtt.mqtt.constants import MQTTv311
 from headway.adapters.gmqtt_link import GmqttSubscriber
 from headway.adapters.gmqtt_publisher import GmqttCommandLink
 from headway.adapters.postgres.commands import PostgresCommandStore
-from headway.adapters.postgres.migrate import upgrade
+from headway.adapters.postgres.migrate import new_schema
 from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.bootstrap import build_embedded
 from headway.config import Settings
@@ -154,20 +153,6 @@ def stack_env() -> dict[str, str]:
     return env
 
 
-def own_schema(database_url: str) -> str:
-    """A fresh schema in the stack's database, migrated: its URL (PostGIS stays in
-    ``public``, searched second). Each run's records stay apart from everyone else's."""
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in database_url else "?"
-    url = f"{database_url}{separator}options={quote(f'-csearch_path={schema},public')}"
-    upgrade(url)
-    return url
-
-
 def stack_broker(env: dict[str, str]) -> Broker:
     """The stack's Mosquitto, with the platform's login."""
     return Broker(
@@ -193,7 +178,9 @@ class Platform:
         self.commands: CommandService = p.commands
         self._pg: PostgresCommandStore | None = None
         if stack and records == "postgresql":
-            self._pg = PostgresCommandStore(own_schema(env["database_url"]), max_size=8)
+            # Each run's records in a schema of its own, apart from everyone else's.
+            schema = f"bench_{uuid.uuid4().hex[:10]}"
+            self._pg = PostgresCommandStore(new_schema(env["database_url"], schema), max_size=8)
             self.command_store = self._pg
             self.command_queue = RedisCommandQueue(
                 env["redis_url"], prefix=f"bench-{uuid.uuid4().hex[:8]}:"

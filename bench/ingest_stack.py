@@ -33,7 +33,6 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 import numpy as np
@@ -43,7 +42,7 @@ import psycopg
 import redis.asyncio as aioredis
 from confluent_kafka.admin import AdminClient
 
-from headway.adapters.postgres.migrate import upgrade
+from headway.adapters.postgres.migrate import new_schema
 from headway.adapters.postgres.registry import PostgresVehicleRegistry
 from headway.adapters.redis_live_state import decode_state
 from headway.contracts import vda5050
@@ -348,20 +347,6 @@ async def clean_up(env: dict[str, str], redis: aioredis.Redis, prefix: str) -> N
         conn.execute(f"DROP SCHEMA {prefix} CASCADE")
 
 
-def own_schema(database_url: str, schema: str) -> str:
-    """The URL of a fresh schema for this run's tables, migrated. A run that wrote into
-    the shared tables left its rows and their index entries behind (or, deleted, a
-    vacuum for the next run to pay): 12.7 million rows of earlier runs had tripled
-    PostgreSQL's cost per row (0.28 of a core at 5,000/s, against 0.10-0.14 once
-    removed). PostGIS stays in ``public``, searched second."""
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in database_url else "?"
-    url = f"{database_url}{separator}options={quote(f'-csearch_path={schema},public')}"
-    upgrade(url)
-    return url
-
-
 async def pipeline(
     env: dict[str, str],
     serials: list[str],
@@ -371,7 +356,11 @@ async def pipeline(
     warmup: float,
 ) -> dict[str, Any]:
     prefix = f"bench{uuid.uuid4().hex[:6]}"
-    database_url = own_schema(env["database_url"], prefix)
+    # This run's tables in a schema of its own, dropped afterwards. A run that wrote
+    # into the shared tables left its rows and their index entries behind (or, deleted,
+    # a vacuum for the next run to pay): 12.7 million rows of earlier runs had tripled
+    # PostgreSQL's cost per row (0.28 of a core at 5,000/s against 0.10-0.14 without).
+    database_url = new_schema(env["database_url"], prefix)
     env = {**env, "database_url": database_url, "base_database_url": env["database_url"]}
     registry = PostgresVehicleRegistry(env["database_url"])
     registry.register_many([(MANUFACTURER, s) for s in serials])

@@ -16,7 +16,6 @@ import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote
 
 from headway.adapters.gmqtt_link import GmqttSubscriber
 from headway.adapters.gmqtt_publisher import GmqttCommandLink
@@ -25,7 +24,7 @@ from headway.adapters.memory.command_store import MemoryCommandStore
 from headway.adapters.memory.dead_letters import MemoryDeadLetters
 from headway.adapters.memory.registry import MemoryVehicleRegistry
 from headway.adapters.postgres.commands import PostgresCommandStore
-from headway.adapters.postgres.migrate import upgrade
+from headway.adapters.postgres.migrate import new_schema
 from headway.adapters.redis_command_queue import RedisCommandQueue
 from headway.adapters.redis_live_state import RedisLiveState
 from headway.adapters.sqlite_records import SqliteRecords
@@ -50,17 +49,8 @@ FLUSH_EVERY_S = 0.05
 
 def schema_url(database_url: str) -> str:
     """The URL of a fresh schema of its own in the stack's database, migrated to the
-    newest revision: tests isolate by name, never by cleaning up. PostGIS stays in
-    ``public``, which is searched second."""
-    import psycopg
-
-    schema = f"t{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in database_url else "?"
-    url = f"{database_url}{separator}options={quote(f'-csearch_path={schema},public')}"
-    upgrade(url)
-    return url
+    newest revision: tests isolate by name, never by cleaning up."""
+    return new_schema(database_url, f"t{uuid.uuid4().hex[:12]}")
 
 
 class StackParts:

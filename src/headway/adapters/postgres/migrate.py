@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 from alembic import command
@@ -39,3 +40,15 @@ def upgrade(url: str) -> None:
             command.upgrade(alembic_config(url), "head")
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
+def new_schema(database_url: str, schema: str) -> str:
+    """Create ``schema`` in the database and migrate it: the URL of a deployment whose
+    tables live there (several side by side in one database: tests, benchmarks).
+    PostGIS stays in ``public``, which is searched second."""
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in database_url else "?"
+    url = f"{database_url}{separator}options={quote(f'-csearch_path={schema},public')}"
+    upgrade(url)
+    return url
