@@ -60,7 +60,7 @@ async def test_a_ride_from_request_to_drop_off(demo: Demo) -> None:
         assert asked.status_code == 201, asked.text
         offer = asked.json()
         assert asked.headers["Location"] == f"/api/v1/rides/{offer['id']}"
-        assert offer["status"] == "offered", offer
+        assert offer["status"] == "offered", (offer.get("reason"), offer.get("message"))
         assert offer["pickup"]["stop_id"] == demo.network.stops[3].id
         assert 0 < offer["pickup"]["walk_m"] < 30
         window = [datetime.fromisoformat(offer["pickup_window"][k]) for k in ("start", "end")]

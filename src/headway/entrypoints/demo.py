@@ -194,7 +194,9 @@ class Demo:
         )
 
     async def wait_until_all_visible(self, timeout_s: float) -> float:
-        """Seconds until every simulated vehicle has a live state (the fleet is up)."""
+        """Seconds until every simulated vehicle has a live state and the dispatcher
+        has looked at the fleet since (the fleet is up: a ride asked for earlier could
+        find no vehicle known to the dispatcher and be refused)."""
         started = time.monotonic()
         expected = len(self.sim.vehicle_ids)
         while self.platform.processor.known_vehicles < expected:
@@ -204,6 +206,14 @@ class Demo:
                     f"reported within {timeout_s:.0f} s"
                 )
             await asyncio.sleep(0.05)
+        dispatcher = self.platform.dispatcher
+        if dispatcher is not None:
+            # Two ticks: the first may have begun before the last vehicle was visible.
+            seen = dispatcher.stats.ticks + 2
+            while dispatcher.stats.ticks < seen:
+                if time.monotonic() - started > timeout_s:
+                    raise TimeoutError(f"the dispatcher did not tick within {timeout_s:.0f} s")
+                await asyncio.sleep(0.05)
         return time.monotonic() - started
 
     async def visible_vehicle_ids(self) -> set[str]:
