@@ -9,7 +9,8 @@ rate, whatever the system does. Measured in the same run:
 - pipeline: one bridge and ``--processors`` processors (separate processes, started and
   ready before the load begins); publish->visible latency is read from Redis change
   notifications after ``--warmup`` seconds, loss by counting history rows in PostgreSQL
-  against the messages the broker acknowledged (warm-up included); CPU per process from
+  (in a schema of the run's own, dropped afterwards with its topics and keys) against
+  the messages the broker acknowledged (warm-up included); CPU per process from
   /proc, PostgreSQL's summed over its backends, and the load average, since other work
   on the machine moves every latency.
 The bridge listens only to this bench's manufacturer in a share group of its own, so
