@@ -344,8 +344,8 @@ async def clean_up(env: dict[str, str], redis: aioredis.Redis, prefix: str) -> N
     keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
     for start in range(0, len(keys), 1000):
         await redis.unlink(*keys[start : start + 1000])
-    with psycopg.connect(env["base_database_url"], autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {prefix} CASCADE")
+    with psycopg.connect(env["database_url"], autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {prefix} CASCADE")  # the run's tables (pipeline())
 
 
 async def pipeline(
@@ -361,8 +361,8 @@ async def pipeline(
     # into the shared tables left its rows and their index entries behind (or, deleted,
     # a vacuum for the next run to pay): 12.7 million rows of earlier runs had tripled
     # PostgreSQL's cost per row (0.28 of a core at 5,000/s against 0.10-0.14 without).
-    database_url = new_schema(env["database_url"], prefix)
-    env = {**env, "database_url": database_url, "base_database_url": env["database_url"]}
+    stack = env
+    env = {**stack, "database_url": new_schema(stack["database_url"], prefix)}
     registry = PostgresVehicleRegistry(env["database_url"])
     registry.register_many([(MANUFACTURER, s) for s in serials])
     children = {"bridge": start("bridge", env, prefix, 1)}
@@ -453,7 +453,7 @@ async def pipeline(
         child.terminate()
     for child in children.values():
         child.wait(timeout=30)
-    await clean_up(env, redis, prefix)
+    await clean_up(stack, redis, prefix)
     await redis.aclose()
     ms = np.array(delays) * 1000 if delays else np.array([float("nan")])
     return {

@@ -117,20 +117,9 @@ async def test_successor_finding_live_state_ahead_of_history_writes_the_missing_
     log = MemoryEventLog(partitions=1)
     live = MemoryLiveState()
     records = FlakyRecords(tmp_path / "h.sqlite")
-    rules = FoldRules(offline_after_s=10_000.0)
 
     def processor() -> Processor:
-        return Processor(
-            log,
-            live,
-            records,
-            MemoryDeadLetters(),
-            network,
-            Metrics(),
-            rules,
-            track_interval_s=0.0,
-            clock=lambda: 1000.0,
-        )
+        return at_1000(log, live, records, network)
 
     for t in range(1, 5):
         log.produce(TELEMETRY_TOPIC, "a", telemetry("a", float(t), 80.0, network))
